@@ -1,0 +1,130 @@
+//! The built-in event type registry: a closed enum, so no event can be emitted
+//! with a type name that is not registered.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Every event type `observe` emits by default.
+///
+/// The list is closed: a new type needs a change here (and a review), which is
+/// the specification's "future types require PR review". On the wire a type is
+/// its snake_case name, for example `retrieval_started`.
+///
+/// ```
+/// use observe_core::EventType;
+///
+/// assert_eq!(EventType::RetrievalStarted.as_str(), "retrieval_started");
+/// assert_eq!(EventType::parse("llm_complete"), Ok(EventType::LlmComplete));
+/// assert!(EventType::parse("llm_finished").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum EventType {
+    /// A request entered the service.
+    MessageReceived,
+    /// Intent classification started.
+    IntentStarted,
+    /// Intent classification finished.
+    IntentClassified,
+    /// Document retrieval started.
+    RetrievalStarted,
+    /// Document retrieval finished.
+    RetrievalComplete,
+    /// A language model call started.
+    LlmStarted,
+    /// A language model call finished.
+    LlmComplete,
+    /// Translation started.
+    TranslationStarted,
+    /// Translation finished.
+    TranslationComplete,
+    /// The response left the service.
+    ResponseSent,
+    /// An operation failed or panicked; the payload is an
+    /// [`ErrorPayload`](crate::ErrorPayload).
+    ErrorOccurred,
+}
+
+impl EventType {
+    /// Every registered type, in declaration order.
+    pub const ALL: [EventType; 11] = [
+        EventType::MessageReceived,
+        EventType::IntentStarted,
+        EventType::IntentClassified,
+        EventType::RetrievalStarted,
+        EventType::RetrievalComplete,
+        EventType::LlmStarted,
+        EventType::LlmComplete,
+        EventType::TranslationStarted,
+        EventType::TranslationComplete,
+        EventType::ResponseSent,
+        EventType::ErrorOccurred,
+    ];
+
+    /// The wire name of this type, in snake_case.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventType::MessageReceived => "message_received",
+            EventType::IntentStarted => "intent_started",
+            EventType::IntentClassified => "intent_classified",
+            EventType::RetrievalStarted => "retrieval_started",
+            EventType::RetrievalComplete => "retrieval_complete",
+            EventType::LlmStarted => "llm_started",
+            EventType::LlmComplete => "llm_complete",
+            EventType::TranslationStarted => "translation_started",
+            EventType::TranslationComplete => "translation_complete",
+            EventType::ResponseSent => "response_sent",
+            EventType::ErrorOccurred => "error_occurred",
+        }
+    }
+
+    /// Looks a wire name up in the registry.
+    ///
+    /// An unregistered name is an [`UnknownEventType`] carrying the name, so a
+    /// consumer can log it and skip the event; it is never mapped to another
+    /// type. Names are matched exactly (case-sensitive).
+    pub fn parse(name: &str) -> Result<EventType, UnknownEventType> {
+        EventType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == name)
+            .ok_or_else(|| UnknownEventType {
+                name: name.to_owned(),
+            })
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for EventType {
+    type Err = UnknownEventType;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        EventType::parse(name)
+    }
+}
+
+impl Serialize for EventType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        EventType::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An event type name that is not in the registry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("unknown event type `{name}`: not in the observe event type registry")]
+pub struct UnknownEventType {
+    /// The name as it was found.
+    pub name: String,
+}

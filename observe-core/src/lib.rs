@@ -1,0 +1,25 @@
+//! Runtime of `observe`: the event model (schema version 1), the event type
+//! registry, and the correlation context that links events into one chain per
+//! request.
+//!
+//! Applications use this crate through the `observe` facade, which re-exports
+//! everything public here together with the macros.
+#![deny(missing_docs)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+pub mod context;
+pub mod error_payload;
+pub mod event;
+pub mod event_type;
+pub mod ids;
+pub mod reader;
+pub mod timestamp;
+pub mod traceparent;
+
+pub use context::{CorrelationContext, FutureExt, WithContext, spawn};
+pub use error_payload::ErrorPayload;
+pub use event::{Event, Outcome, Payload, SCHEMA_VERSION};
+pub use event_type::{EventType, UnknownEventType};
+pub use ids::SpanId;
+pub use timestamp::Timestamp;
+pub use traceparent::{TraceParent, TraceParentError};
