@@ -29,3 +29,8 @@ pub use observe_core::{
 pub mod __private {
     pub use observe_core;
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

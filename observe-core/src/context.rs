@@ -79,7 +79,11 @@ impl CorrelationContext {
     /// previous one is restored then.
     ///
     /// Guards must be dropped in reverse order of creation, which scoping
-    /// gives naturally; the guard cannot leave its thread.
+    /// gives naturally; the guard cannot leave its thread. Do not hold a
+    /// guard around `block_on` or across an `.await`: every task polled on
+    /// the thread meanwhile would see this context. Wrap the future with
+    /// [`FutureExt::with_context`] instead, which enters only while the
+    /// future itself is polled.
     pub fn enter(&self) -> ContextGuard {
         ContextGuard {
             previous: CURRENT.with(|c| c.replace(Some(*self))),
