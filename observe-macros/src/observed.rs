@@ -93,7 +93,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             #krate::__private::observe_sync(&__OBSERVE_CALL, #preview, move || { #inner })
         }}
     };
-    function.block = Box::new(syn::parse2::<Block>(new_body)?);
+    *function.block = syn::parse2::<Block>(new_body)?;
     Ok(quote!(#function))
 }
 
