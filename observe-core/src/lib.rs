@@ -13,6 +13,7 @@ pub mod event;
 pub mod event_type;
 pub mod ids;
 pub mod reader;
+pub mod sanitize;
 pub mod timestamp;
 pub mod traceparent;
 
