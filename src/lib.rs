@@ -1,8 +1,9 @@
 //! `observe`: instrumentation for request pipelines.
 //!
 //! Every event is linked into its request's correlation chain, carries the
-//! schema version, and (with the pipeline, coming in later releases) is
-//! scrubbed of secrets and delivered fire-and-forget.
+//! schema version, and, once [`init`] has installed the pipeline, is
+//! scrubbed of secrets and delivered fire-and-forget (see
+//! [`observe_core::pipeline`] for the guarantees).
 //!
 //! This crate is the one applications depend on: it re-exports the runtime
 //! (`observe-core`) and the macros (`observe-macros`).
@@ -17,10 +18,14 @@
 //! ```
 #![deny(missing_docs)]
 
+pub use observe_core::pipeline::{
+    Config, FlushOutcome, Guard, InitError, Record, RecordPayload, Stats, emit_event, flush, init,
+    stats,
+};
 pub use observe_core::{
     CorrelationContext, ErrorPayload, Event, EventType, FutureExt, Outcome, Payload,
     SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,
-    WithContext, context, error_payload, reader, spawn,
+    WithContext, breaker, context, error_payload, reader, sanitize, sink, spawn,
 };
 
 /// Implementation details used by the code the macros generate. Not part of
@@ -28,4 +33,5 @@ pub use observe_core::{
 #[doc(hidden)]
 pub mod __private {
     pub use observe_core;
+    pub use observe_core::pipeline::{ErrorRecord, Record, RecordPayload, enabled, submit};
 }

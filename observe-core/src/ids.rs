@@ -152,7 +152,16 @@ mod tests {
 
     #[test]
     fn span_id_parse_rejects_bad_text() {
-        for bad in ["", "0", "00f067aa0ba902b", "00f067aa0ba902b7a", "00F067AA0BA902B7", "00f067aa0ba902bg", "0000000000000000", "+0f067aa0ba902b7"] {
+        for bad in [
+            "",
+            "0",
+            "00f067aa0ba902b",
+            "00f067aa0ba902b7a",
+            "00F067AA0BA902B7",
+            "00f067aa0ba902bg",
+            "0000000000000000",
+            "+0f067aa0ba902b7",
+        ] {
             assert_eq!(SpanId::parse(bad), None, "{bad:?}");
         }
     }
@@ -163,7 +172,10 @@ mod tests {
         let id = uuid_v7(now);
         assert_eq!(id.get_version_num(), 7);
         let (secs, nanos) = id.get_timestamp().unwrap().to_unix();
-        assert_eq!((secs * 1000 + u64::from(nanos) / 1_000_000) as i64, now.unix_millis());
+        assert_eq!(
+            (secs * 1000 + u64::from(nanos) / 1_000_000) as i64,
+            now.unix_millis()
+        );
         assert_ne!(uuid_v7(now), id);
     }
 

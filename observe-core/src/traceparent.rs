@@ -77,7 +77,8 @@ impl TraceParent {
         if version != 0 {
             return Err(TraceParentError::Version(version as u8));
         }
-        let trace_id = parse_lower_hex(&b[3..35], 32).ok_or(TraceParentError::NotHex("trace id"))?;
+        let trace_id =
+            parse_lower_hex(&b[3..35], 32).ok_or(TraceParentError::NotHex("trace id"))?;
         let parent_id =
             parse_lower_hex(&b[36..52], 16).ok_or(TraceParentError::NotHex("parent id"))?;
         let flags = parse_lower_hex(&b[53..55], 2).ok_or(TraceParentError::NotHex("flags"))?;
