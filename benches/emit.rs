@@ -56,7 +56,15 @@ fn hot_path(c: &mut Criterion) {
     let ctx = CorrelationContext::new_root();
 
     group.bench_function("observe_emit_no_pipeline", |b| {
-        b.iter(|| observe::__private::submit(Record::new(EventType::RetrievalStarted, ctx).processor("retrieval")))
+        // What generated code does: check first, build the record only if
+        // someone listens.
+        b.iter(|| {
+            if observe::__private::enabled() {
+                observe::__private::submit(
+                    Record::new(EventType::RetrievalStarted, ctx).processor("retrieval"),
+                )
+            }
+        })
     });
 
     let guard = observe::init(
@@ -70,13 +78,25 @@ fn hot_path(c: &mut Criterion) {
         b.iter_custom(|iters| {
             chunked(
                 iters,
-                || observe::__private::submit(Record::new(EventType::RetrievalStarted, ctx).processor("retrieval")),
-                || assert_eq!(observe::flush(Duration::from_secs(10)), FlushOutcome::Flushed),
+                || {
+                    observe::__private::submit(
+                        Record::new(EventType::RetrievalStarted, ctx).processor("retrieval"),
+                    )
+                },
+                || {
+                    assert_eq!(
+                        observe::flush(Duration::from_secs(10)),
+                        FlushOutcome::Flushed
+                    )
+                },
             )
         })
     });
     let stats = observe::stats();
-    assert_eq!(stats.dropped, 0, "the hot-path benchmark must measure accepted emits: {stats:?}");
+    assert_eq!(
+        stats.dropped, 0,
+        "the hot-path benchmark must measure accepted emits: {stats:?}"
+    );
     drop(guard);
 
     fastrace::set_reporter(DiscardReporter, FastraceConfig::default());
@@ -122,7 +142,10 @@ fn hot_path(c: &mut Criterion) {
     fastrace::flush();
 
     let (writer, _appender_guard) = tracing_appender::non_blocking(std::io::sink());
-    let subscriber = tracing_subscriber::fmt().json().with_writer(writer).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(writer)
+        .finish();
     tracing::subscriber::with_default(subscriber, || {
         group.bench_function("tracing_event_json_non_blocking", |b| {
             b.iter(|| tracing::info!(processor = "retrieval", "retrieval_started"))
@@ -133,7 +156,8 @@ fn hot_path(c: &mut Criterion) {
 
 fn worker_throughput(c: &mut Criterion) {
     const EVENTS: u64 = 10_000;
-    let path = std::env::temp_dir().join(format!("observe-bench-{}/events.jsonl", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("observe-bench-{}/events.jsonl", std::process::id()));
     let guard = observe::init(
         Config::default()
             .sink(JsonlSink::open(&path).expect("open the bench file"))
@@ -143,14 +167,17 @@ fn worker_throughput(c: &mut Criterion) {
     .expect("install the pipeline");
     let mut group = c.benchmark_group("worker");
     group.throughput(Throughput::Elements(EVENTS));
-    group.bench_with_input(BenchmarkId::new("jsonl_sanitized", EVENTS), &EVENTS, |b, &events| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let ctx = CorrelationContext::new_root();
-                let start = Instant::now();
-                for n in 0..events {
-                    observe::__private::submit(
+    group.bench_with_input(
+        BenchmarkId::new("jsonl_sanitized", EVENTS),
+        &EVENTS,
+        |b, &events| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let ctx = CorrelationContext::new_root();
+                    let start = Instant::now();
+                    for n in 0..events {
+                        observe::__private::submit(
                         Record::new(EventType::RetrievalComplete, ctx)
                             .processor("retrieval")
                             .json(serde_json::json!({
@@ -160,26 +187,39 @@ fn worker_throughput(c: &mut Criterion) {
                                 "token": if n % 100 == 0 { "sk-abcdef0123456789" } else { "none" },
                             })),
                     );
+                    }
+                    assert_eq!(
+                        observe::flush(Duration::from_secs(60)),
+                        FlushOutcome::Flushed
+                    );
+                    total += start.elapsed();
                 }
-                assert_eq!(observe::flush(Duration::from_secs(60)), FlushOutcome::Flushed);
-                total += start.elapsed();
-            }
-            total
-        })
-    });
+                total
+            })
+        },
+    );
     group.finish();
     let stats = observe::stats();
     assert_eq!(stats.dropped, 0, "throughput run dropped events: {stats:?}");
-    assert_eq!(stats.failed_writes, 0, "throughput run failed writes: {stats:?}");
+    assert_eq!(
+        stats.failed_writes, 0,
+        "throughput run failed writes: {stats:?}"
+    );
     drop(guard);
     let _ = std::fs::remove_dir_all(path.parent().unwrap_or(&path));
 }
 
 /// Reads criterion's mean estimate (ns) for one benchmark of this run.
 fn mean_ns(group: &str, name: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), std::path::PathBuf::from);
-    let path = target.join("criterion").join(group).join(name).join("new/estimates.json");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| "target".into(), std::path::PathBuf::from);
+    let path = target
+        .join("criterion")
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     json["mean"]["point_estimate"].as_f64()
 }
 
@@ -195,11 +235,17 @@ fn report() {
         "tracing_event_json_non_blocking",
     ] {
         if let Some(ns) = mean_ns("hot_path", peer) {
-            println!("  observe_emit {emit:.1} ns / {peer} {ns:.1} ns = {:.2}", emit / ns);
+            println!(
+                "  observe_emit {emit:.1} ns / {peer} {ns:.1} ns = {:.2}",
+                emit / ns
+            );
         }
     }
     if let Some(ns) = mean_ns("worker", "jsonl_sanitized/10000") {
-        println!("worker: {:.0} events/s into JSONL, sanitized", 10_000.0 / (ns / 1e9));
+        println!(
+            "worker: {:.0} events/s into JSONL, sanitized",
+            10_000.0 / (ns / 1e9)
+        );
     }
 }
 
