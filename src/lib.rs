@@ -16,6 +16,25 @@
 //!     .with_payload(serde_json::json!({ "channel": "web" }));
 //! assert_eq!(event.schema_version(), observe::SCHEMA_VERSION);
 //! ```
+//!
+//! Installing the delivery pipeline (at-most-once, fire-and-forget; a full
+//! queue drops and counts, a failing sink trips the circuit breaker and
+//! batches go to standard error):
+//!
+//! ```
+//! use std::time::Duration;
+//! use observe::sink::MemorySink;
+//! use observe::{Config, EventType, FlushOutcome};
+//!
+//! let sink = MemorySink::new();
+//! let guard = observe::init(Config::default().sink(sink.clone()).service_name("chat"))?;
+//! observe::emit_event(EventType::MessageReceived, serde_json::json!({ "channel": "web" }));
+//! assert_eq!(observe::flush(Duration::from_secs(5)), FlushOutcome::Flushed);
+//! let stats = observe::stats();
+//! assert_eq!((stats.emitted, stats.written), (1, 1));
+//! drop(guard); // flushes within the shutdown timeout
+//! # Ok::<(), observe::InitError>(())
+//! ```
 #![deny(missing_docs)]
 
 pub use observe_core::pipeline::{

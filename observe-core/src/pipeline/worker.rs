@@ -86,6 +86,7 @@ impl Worker {
             let requested = self.shared.flush_requested.load(Ordering::Acquire);
             if requested > self.flushed {
                 self.drain(self.shared.queue.len());
+                self.notice_if_due(false);
                 self.flushed = requested;
                 self.shared.lock().flushed = requested;
                 self.shared.changed.notify_all();
