@@ -7,12 +7,16 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod breaker;
 pub mod context;
 pub mod error_payload;
 pub mod event;
 pub mod event_type;
 pub mod ids;
+pub mod pipeline;
 pub mod reader;
+pub mod sanitize;
+pub mod sink;
 pub mod timestamp;
 pub mod traceparent;
 
