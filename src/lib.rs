@@ -42,17 +42,33 @@ pub use observe_core::pipeline::{
     stats,
 };
 pub use observe_core::{
-    CorrelationContext, ErrorPayload, Event, EventType, FutureExt, Outcome, Payload,
-    SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,
-    WithContext, breaker, context, error_payload, reader, sanitize, sink, spawn,
+    CorrelationContext, CustomEventType, ErrorPayload, Event, EventType, FutureExt, Outcome,
+    Payload, SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,
+    WithContext, breaker, context, error_payload, reader, registry, sanitize, sink, spawn,
 };
+
+#[doc = include_str!("docs/observed.md")]
+#[doc(inline)]
+pub use observe_macros::observed;
+
+#[doc = include_str!("docs/emit.md")]
+#[doc(inline)]
+pub use observe_macros::emit;
 
 /// Implementation details used by the code the macros generate. Not part of
 /// the public API: anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use observe_core;
-    pub use observe_core::pipeline::{ErrorRecord, Record, RecordPayload, enabled, submit};
+    pub use observe_core::emit::to_payload;
+    pub use observe_core::observed::{
+        CallSite, DebugMessage, DebugPreview, DisplayMessage, DisplayPreview, ErrTerminal,
+        OkTerminal, PreviewProbe, Probe, observe_async, observe_sync,
+    };
+    pub use observe_core::pipeline::{
+        ErrorRecord, Record, RecordPayload, emit_event, enabled, submit,
+    };
+    pub use serde_json;
 }
 
 /// The README's examples, compiled and run as doc tests.

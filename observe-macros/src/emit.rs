@@ -55,6 +55,7 @@ fn check_event_type(event_type: &Expr, krate: &Path) -> syn::Result<()> {
         }) => {
             let name = s.value();
             let krate = quote!(#krate).to_string().replace(' ', "");
+            let krate = krate.trim_start_matches("::");
             let message = match registry::EVENT_TYPES.iter().find(|(wire, _)| *wire == name) {
                 Some((_, variant)) => format!(
                     "emit! takes an event type from the registry, not a string: write `{krate}::EventType::{variant}`"
@@ -66,7 +67,10 @@ fn check_event_type(event_type: &Expr, krate: &Path) -> syn::Result<()> {
                             .map(|(_, v)| format!("; did you mean `{krate}::EventType::{v}`?"))
                             .unwrap_or_default();
                     format!(
-                        "emit! takes an event type from the registry, not a string, and `{name}` is not a registered event type{hint}"
+                        "emit! takes an event type from the registry, not a string, and `{name}` is not a registered event type{hint}; \
+                         to add a type of your own, declare it with `{krate}::registry!` and write its variant, \
+                         for example `events::EventType::{}`",
+                        pascal_case(&name)
                     )
                 }
             };
@@ -86,14 +90,14 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         payload,
     } = syn::parse2(input)?;
     let payload = match payload {
-        None => quote!(::core::option::Option::None),
+        None => quote!(#krate::__private::serde_json::Value::Null),
         Some(tokens) => {
             let is_object_literal = matches!(
                 tokens.clone().into_iter().next(),
                 Some(proc_macro2::TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Brace
             );
             if is_object_literal {
-                quote!(::core::option::Option::Some(#krate::__private::serde_json::json!(#tokens)))
+                quote!(#krate::__private::serde_json::json!(#tokens))
             } else {
                 quote!(#krate::__private::to_payload(&(#tokens)))
             }
@@ -101,7 +105,22 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     };
     Ok(quote! {
         if #krate::__private::enabled() {
-            #krate::__private::emit(#event_type, #payload)
+            #krate::__private::emit_event(#event_type, #payload)
         }
     })
+}
+
+/// `rerank_started` as `RerankStarted`, for suggestions.
+fn pascal_case(snake: &str) -> String {
+    snake
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
 }

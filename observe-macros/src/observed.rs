@@ -45,9 +45,18 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         },
         None => quote!(::core::option::Option::None),
     };
+    // Spanned on the return type, so a missing `Display` points there.
+    let output_span = match &function.sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => function.sig.ident.span(),
+    };
     let describe = match args.err {
-        ErrMode::Display => quote!(|e| ::std::string::ToString::to_string(e)),
-        ErrMode::Debug => quote!(|e| ::std::format!("{:?}", e)),
+        ErrMode::Display => quote_spanned! {output_span=>
+            |e| #krate::__private::DisplayMessage::observe_message(e)
+        },
+        ErrMode::Debug => quote_spanned! {output_span=>
+            |e| #krate::__private::DebugMessage::observe_message(e)
+        },
     };
     let output_type = nameable_output(&function.sig.output);
     let classify = |body: TokenStream| {

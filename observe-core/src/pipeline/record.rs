@@ -234,10 +234,10 @@ pub fn submit(record: Record) {
 /// );
 /// ```
 #[inline]
-pub fn emit_event(event_type: EventType, payload: serde_json::Value) {
+pub fn emit_event(event_type: impl Into<EventType>, payload: serde_json::Value) {
     if let Some(shared) = super::installed() {
         let context = crate::context::current().unwrap_or_else(CorrelationContext::new_root);
-        shared.push(Record::new(event_type, context).json(payload));
+        shared.push(Record::new(event_type.into(), context).json(payload));
     }
 }
 

@@ -20,7 +20,9 @@ pub async fn retrieve(query: &str) -> Result<Vec<Doc>, RetrievalError> {
                 }
                     .await;
                 let __observe_terminal = (&::observe::__private::Probe(&__observe_out))
-                    .observe_terminal(|e| ::std::string::ToString::to_string(e));
+                    .observe_terminal(|e| ::observe::__private::DisplayMessage::observe_message(
+                        e,
+                    ));
                 (__observe_out, __observe_terminal)
             },
         )

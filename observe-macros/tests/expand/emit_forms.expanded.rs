@@ -1,26 +1,24 @@
 fn f() {
     if ::observe::__private::enabled() {
-        ::observe::__private::emit(
+        ::observe::__private::emit_event(
             EventType::MessageReceived,
-            ::core::option::Option::None,
+            ::observe::__private::serde_json::Value::Null,
         )
     }
 }
 fn f() {
     if ::observe::__private::enabled() {
-        ::observe::__private::emit(
+        ::observe::__private::emit_event(
             EventType::MessageReceived,
-            ::core::option::Option::Some(
-                ::observe::__private::serde_json::json!(
-                    { "channel" : "web", "user" : user_id }
-                ),
+            ::observe::__private::serde_json::json!(
+                { "channel" : "web", "user" : user_id }
             ),
         )
     }
 }
 fn f() {
     if ::observe::__private::enabled() {
-        ::observe::__private::emit(
+        ::observe::__private::emit_event(
             observe::EventType::ResponseSent,
             ::observe::__private::to_payload(&(response)),
         )

@@ -14,7 +14,9 @@ fn tokens<'a>(&'a self) -> impl Iterator<Item = &'a str> {
         move || {
             let __observe_out = (move || { self.text.split(' ') })();
             let __observe_terminal = (&my::observe::__private::Probe(&__observe_out))
-                .observe_terminal(|e| ::std::format!("{:?}", e));
+                .observe_terminal(|e| my::observe::__private::DebugMessage::observe_message(
+                    e,
+                ));
             (__observe_out, __observe_terminal)
         },
     )
