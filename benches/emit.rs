@@ -16,40 +16,14 @@ use std::time::{Duration, Instant};
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use fastrace::collector::{Config as FastraceConfig, Reporter, SpanContext, SpanRecord};
+use fastrace::collector::{Config as FastraceConfig, SpanContext};
 use fastrace::prelude::{LocalSpan, Span};
 use observe::sink::{JsonlSink, NullSink};
 use observe::{Config, CorrelationContext, EventType, FlushOutcome, Record};
 
-const CHUNK: u64 = 1_000;
+mod common;
 
-/// Receives fastrace's spans and throws them away, so spans are collected
-/// for real but nothing is printed.
-struct DiscardReporter;
-
-impl Reporter for DiscardReporter {
-    fn report(&mut self, spans: Vec<SpanRecord>) {
-        black_box(spans);
-    }
-}
-
-/// Runs `iters` calls of `op` in chunks, timing only the calls; `between`
-/// runs untimed after each chunk.
-fn chunked(iters: u64, mut op: impl FnMut(), mut between: impl FnMut()) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(CHUNK);
-        let start = Instant::now();
-        for _ in 0..n {
-            op();
-        }
-        total += start.elapsed();
-        between();
-        left -= n;
-    }
-    total
-}
+use common::{DiscardReporter, chunked, mean_ns};
 
 fn hot_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("hot_path");
@@ -215,38 +189,17 @@ fn worker_throughput(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(path.parent().unwrap_or(&path));
 }
 
-/// Reads criterion's mean estimate (ns) for one benchmark of this run.
-fn mean_ns(group: &str, name: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| "target".into(), std::path::PathBuf::from);
-    let path = target
-        .join("criterion")
-        .join(group)
-        .join(name)
-        .join("new/estimates.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["mean"]["point_estimate"].as_f64()
-}
-
 fn report() {
-    let Some(emit) = mean_ns("hot_path", "observe_emit") else {
-        return;
-    };
-    println!("\nratios (observe_emit / peer; below 1.0 means observe is cheaper):");
-    for peer in [
-        "fastrace_span_in_root",
-        "fastrace_local_span_in_root",
-        "fastrace_root_span",
-        "tracing_event_json_non_blocking",
-    ] {
-        if let Some(ns) = mean_ns("hot_path", peer) {
-            println!(
-                "  observe_emit {emit:.1} ns / {peer} {ns:.1} ns = {:.2}",
-                emit / ns
-            );
-        }
-    }
+    common::print_ratios(
+        "hot_path",
+        "observe_emit",
+        &[
+            "fastrace_span_in_root",
+            "fastrace_local_span_in_root",
+            "fastrace_root_span",
+            "tracing_event_json_non_blocking",
+        ],
+    );
     if let Some(ns) = mean_ns("worker", "jsonl_sanitized/10000") {
         println!(
             "worker: {:.0} events/s into JSONL, sanitized",

@@ -12,7 +12,6 @@ mod probe;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 pub use panic_hook::install as install_panic_hook;
 pub use probe::{
@@ -22,7 +21,7 @@ pub use probe::{
 
 use crate::pipeline::{Record, enabled, submit};
 use crate::registry::Processor;
-use crate::{CorrelationContext, ErrorPayload, EventType, Outcome};
+use crate::{CorrelationContext, ErrorPayload, EventType, Outcome, Timestamp};
 
 /// What the macro knows about one instrumented function, as a static item.
 #[derive(Debug)]
@@ -40,7 +39,8 @@ pub struct CallSite {
 struct ActiveSpan {
     call: &'static CallSite,
     context: CorrelationContext,
-    started: Instant,
+    /// When the call started; `None` when no pipeline was installed then.
+    started: Option<Timestamp>,
     preview: Option<String>,
     /// What a drop before `finish` means: `Panic` for a sync body (only
     /// unwinding skips `finish`), `Cancelled` for a future.
@@ -51,13 +51,17 @@ struct ActiveSpan {
 impl ActiveSpan {
     fn start(call: &'static CallSite, preview: Option<String>, on_abandon: Outcome) -> ActiveSpan {
         let context = CorrelationContext::child_of_current();
-        if enabled() {
-            submit(Record::new(call.processor.started, context).processor(call.processor.name));
-        }
+        let started = enabled().then(|| {
+            let now = Timestamp::now();
+            submit(
+                Record::new_at(call.processor.started, context, now).processor(call.processor.name),
+            );
+            now
+        });
         ActiveSpan {
             call,
             context,
-            started: Instant::now(),
+            started,
             preview,
             on_abandon,
             done: false,
@@ -68,14 +72,18 @@ impl ActiveSpan {
         if std::mem::replace(&mut self.done, true) || !enabled() {
             return;
         }
-        let duration_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        // A span that started before the pipeline was installed still ends
+        // with an event, measured from now.
+        let now = Timestamp::now();
+        let duration_us = now.micros_since(self.started.unwrap_or(now));
         let processor = self.call.processor;
+        let context = self.context;
+        let terminal_record = |event_type, outcome| {
+            Record::new_at(event_type, context, now).outcome(outcome, duration_us)
+        };
         let record = match terminal {
-            Terminal::Ok => {
-                Record::new(processor.complete, self.context).outcome(Outcome::Ok, duration_us)
-            }
-            Terminal::Cancelled => Record::new(processor.complete, self.context)
-                .outcome(Outcome::Cancelled, duration_us),
+            Terminal::Ok => terminal_record(processor.complete, Outcome::Ok),
+            Terminal::Cancelled => terminal_record(processor.complete, Outcome::Cancelled),
             Terminal::Error(error) => {
                 let payload = ErrorPayload {
                     error_type: probe::short_type_name(error.type_name),
@@ -84,8 +92,7 @@ impl ActiveSpan {
                     input_preview: self.preview.take(),
                     ..ErrorPayload::default()
                 };
-                Record::new(EventType::ErrorOccurred, self.context)
-                    .outcome(Outcome::Error, duration_us)
+                terminal_record(EventType::ErrorOccurred, Outcome::Error)
                     .error(payload, Some(error.backtrace))
             }
             Terminal::Panic => {
@@ -97,9 +104,7 @@ impl ActiveSpan {
                     input_preview: self.preview.take(),
                     ..ErrorPayload::default()
                 };
-                Record::new(EventType::ErrorOccurred, self.context)
-                    .outcome(Outcome::Panic, duration_us)
-                    .error(payload, backtrace)
+                terminal_record(EventType::ErrorOccurred, Outcome::Panic).error(payload, backtrace)
             }
         };
         submit(record.processor(processor.name));

@@ -2,7 +2,8 @@
 //! UTC with exactly six fractional digits (`2026-11-27T11:14:15.123456Z`).
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -25,9 +26,30 @@ const MAX_MICROS: i64 = 253_402_300_800 * MICROS_PER_SEC - 1;
 pub struct Timestamp(i64);
 
 impl Timestamp {
-    /// The current time from the system clock.
+    /// The current time.
+    ///
+    /// Read from the monotonic clock, anchored to the system clock at the
+    /// first call in the process: one clock read (no system call) gives both
+    /// the wall-clock time and, by difference, exact durations, and time
+    /// never goes backwards between the events of one span, whatever the
+    /// system clock does. The price is that a step of the system clock after
+    /// the anchor (not a gradual NTP slew, which the monotonic clock follows)
+    /// is not seen until the process restarts.
     pub fn now() -> Timestamp {
-        Timestamp::from_system_time(SystemTime::now())
+        static ANCHOR: OnceLock<(Instant, i64)> = OnceLock::new();
+        let (instant, micros) = *ANCHOR.get_or_init(|| {
+            (
+                Instant::now(),
+                Timestamp::from_system_time(SystemTime::now()).0,
+            )
+        });
+        let since = i64::try_from(instant.elapsed().as_micros()).unwrap_or(i64::MAX);
+        Timestamp(micros.saturating_add(since).min(MAX_MICROS))
+    }
+
+    /// Microseconds from `earlier` to `self`, zero if `earlier` is later.
+    pub fn micros_since(self, earlier: Timestamp) -> u64 {
+        u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0)
     }
 
     /// Converts a [`SystemTime`], saturating at the RFC 3339 range.

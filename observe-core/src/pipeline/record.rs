@@ -85,11 +85,22 @@ impl Record {
     /// outcome or payload.
     #[inline]
     pub fn new(event_type: EventType, context: CorrelationContext) -> Record {
+        Record::new_at(event_type, context, Timestamp::now())
+    }
+
+    /// A record like [`Record::new`], stamped with `timestamp` (for callers
+    /// that already read the clock, such as a span measuring its duration).
+    #[inline]
+    pub fn new_at(
+        event_type: EventType,
+        context: CorrelationContext,
+        timestamp: Timestamp,
+    ) -> Record {
         Record {
             event_type,
             processor: None,
             context,
-            timestamp: Timestamp::now(),
+            timestamp,
             duration_us: None,
             outcome: None,
             payload: RecordPayload::None,

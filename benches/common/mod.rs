@@ -1,0 +1,72 @@
+//! Pieces the benchmarks share: a fastrace reporter that discards, chunked
+//! timing with untimed work between chunks, and reading criterion's means to
+//! print ratios against peers measured in the same run.
+
+#![allow(dead_code)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use fastrace::collector::{Reporter, SpanRecord};
+
+/// Calls timed per chunk; between chunks the pipeline is flushed (untimed),
+/// so every measured emit is an accepted one, never a cheaper dropped one.
+pub const CHUNK: u64 = 1_000;
+
+/// Receives fastrace's spans and throws them away, so spans are collected
+/// for real but nothing is printed.
+pub struct DiscardReporter;
+
+impl Reporter for DiscardReporter {
+    fn report(&mut self, spans: Vec<SpanRecord>) {
+        black_box(spans);
+    }
+}
+
+/// Runs `iters` calls of `op` in chunks, timing only the calls; `between`
+/// runs untimed after each chunk.
+pub fn chunked(iters: u64, mut op: impl FnMut(), mut between: impl FnMut()) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        let start = Instant::now();
+        for _ in 0..n {
+            op();
+        }
+        total += start.elapsed();
+        between();
+        left -= n;
+    }
+    total
+}
+
+/// Criterion's mean estimate (ns) for one benchmark of this run.
+pub fn mean_ns(group: &str, name: &str) -> Option<f64> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| "target".into(), std::path::PathBuf::from);
+    let path = target
+        .join("criterion")
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    json["mean"]["point_estimate"].as_f64()
+}
+
+/// Prints `subject / peer` for each peer found in `group`.
+pub fn print_ratios(group: &str, subject: &str, peers: &[&str]) {
+    let Some(ours) = mean_ns(group, subject) else {
+        return;
+    };
+    println!("\nratios ({subject} / peer; below 1.0 means observe is cheaper):");
+    for peer in peers {
+        if let Some(ns) = mean_ns(group, peer) {
+            println!(
+                "  {subject} {ours:.1} ns / {peer} {ns:.1} ns = {:.3}",
+                ours / ns
+            );
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Cost of one empty `#[observed]` call (a started and a terminal event)
+//! next to the same function under `fastrace::trace` and
+//! `tracing::instrument` (registry only, and a JSON subscriber on a
+//! non-blocking writer that writes the span's open and close), in the same
+//! run; and the same call with no pipeline installed.
+//!
+//! Run: `cargo bench --bench observed -- --measurement-time 3 --warm-up-time 1`.
+//! The closing lines print the ratios. Budget (DESIGN.md): at or below
+//! fastrace, at least 20x cheaper than tracing with JSON output.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::{CHUNK, DiscardReporter, chunked};
+use criterion::Criterion;
+use fastrace::collector::{Config as FastraceConfig, SpanContext};
+use fastrace::prelude::Span;
+use observe::sink::NullSink;
+use observe::{Config, CorrelationContext, FlushOutcome};
+use tracing_subscriber::fmt::format::FmtSpan;
+
+#[observe::observed(processor = "retrieval")]
+#[inline(never)]
+fn observed_empty() {
+    black_box(());
+}
+
+#[fastrace::trace]
+#[inline(never)]
+fn fastrace_empty() {
+    black_box(());
+}
+
+#[tracing::instrument]
+#[inline(never)]
+fn tracing_empty() {
+    black_box(());
+}
+
+fn calls(c: &mut Criterion) {
+    let mut group = c.benchmark_group("observed_call");
+    let request = CorrelationContext::new_root();
+
+    group.bench_function("observed_no_pipeline", |b| {
+        request.in_scope(|| b.iter(observed_empty))
+    });
+
+    let guard = observe::init(
+        Config::default()
+            .sink(NullSink)
+            .queue_capacity(4 * CHUNK as usize)
+            .fallback(std::io::sink()),
+    )
+    .expect("install the pipeline");
+    group.bench_function("observed", |b| {
+        b.iter_custom(|iters| {
+            request.in_scope(|| {
+                chunked(iters, observed_empty, || {
+                    assert_eq!(
+                        observe::flush(Duration::from_secs(10)),
+                        FlushOutcome::Flushed
+                    )
+                })
+            })
+        })
+    });
+    let stats = observe::stats();
+    assert_eq!(
+        stats.dropped, 0,
+        "every measured call was accepted: {stats:?}"
+    );
+    drop(guard);
+
+    fastrace::set_reporter(DiscardReporter, FastraceConfig::default());
+    group.bench_function("fastrace_trace", |b| {
+        b.iter_custom(|iters| {
+            let mut root = Some(Span::root("request", SpanContext::random()));
+            let mut parent = root.as_ref().map(Span::set_local_parent);
+            let time = chunked(iters, fastrace_empty, || {
+                parent = None;
+                root = Some(Span::root("request", SpanContext::random()));
+                parent = root.as_ref().map(Span::set_local_parent);
+            });
+            drop(parent);
+            drop(root);
+            time
+        })
+    });
+    fastrace::flush();
+
+    tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+        group.bench_function("tracing_instrument_registry", |b| b.iter(tracing_empty));
+    });
+
+    let (writer, _appender_guard) = tracing_appender::non_blocking(std::io::sink());
+    let json = tracing_subscriber::fmt()
+        .json()
+        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
+        .with_writer(writer)
+        .finish();
+    tracing::subscriber::with_default(json, || {
+        group.bench_function("tracing_instrument_json_non_blocking", |b| {
+            b.iter(tracing_empty)
+        });
+    });
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    calls(&mut c);
+    c.final_summary();
+    common::print_ratios(
+        "observed_call",
+        "observed",
+        &[
+            "fastrace_trace",
+            "tracing_instrument_registry",
+            "tracing_instrument_json_non_blocking",
+            "observed_no_pipeline",
+        ],
+    );
+}
