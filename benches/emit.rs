@@ -23,7 +23,7 @@ use observe::{Config, CorrelationContext, EventType, FlushOutcome, Record};
 
 mod common;
 
-use common::{DiscardReporter, chunked, mean_ns};
+use common::{CHUNK, DiscardReporter, chunked};
 
 fn hot_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("hot_path");
