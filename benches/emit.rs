@@ -23,7 +23,7 @@ use observe::{Config, CorrelationContext, EventType, FlushOutcome, Record};
 
 mod common;
 
-use common::{CHUNK, DiscardReporter, chunked};
+use common::{CHUNK, DiscardReporter, chunked, mean_ns};
 
 fn hot_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("hot_path");
