@@ -21,6 +21,7 @@ pub mod reader;
 pub mod registry;
 pub mod sanitize;
 pub mod sink;
+pub mod stack;
 pub mod timestamp;
 pub mod traceparent;
 

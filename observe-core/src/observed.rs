@@ -72,42 +72,59 @@ impl ActiveSpan {
         if std::mem::replace(&mut self.done, true) || !enabled() {
             return;
         }
-        // A span that started before the pipeline was installed still ends
-        // with an event, measured from now.
-        let now = Timestamp::now();
-        let duration_us = now.micros_since(self.started.unwrap_or(now));
         let processor = self.call.processor;
-        let context = self.context;
-        let terminal_record = |event_type, outcome| {
-            Record::new_at(event_type, context, now).outcome(outcome, duration_us)
+        let mut error_payload = |error_type: String, error_message: String| ErrorPayload {
+            error_type,
+            error_message,
+            processor: processor.name.to_owned(),
+            input_preview: self.preview.take(),
+            ..ErrorPayload::default()
         };
-        let record = match terminal {
-            Terminal::Ok => terminal_record(processor.complete, Outcome::Ok),
-            Terminal::Cancelled => terminal_record(processor.complete, Outcome::Cancelled),
+        let (event_type, outcome, at, error) = match terminal {
+            Terminal::Ok => (processor.complete, Outcome::Ok, Timestamp::now(), None),
+            Terminal::Cancelled => (
+                processor.complete,
+                Outcome::Cancelled,
+                Timestamp::now(),
+                None,
+            ),
             Terminal::Error(error) => {
-                let payload = ErrorPayload {
-                    error_type: probe::short_type_name(error.type_name),
-                    error_message: error.message,
-                    processor: processor.name.to_owned(),
-                    input_preview: self.preview.take(),
-                    ..ErrorPayload::default()
-                };
-                terminal_record(EventType::ErrorOccurred, Outcome::Error)
-                    .error(payload, Some(error.backtrace))
+                let ErrorCapture {
+                    type_name,
+                    message,
+                    at,
+                    stack,
+                } = *error;
+                let payload = error_payload(probe::short_type_name(type_name), message);
+                (
+                    EventType::ErrorOccurred,
+                    Outcome::Error,
+                    at,
+                    Some((payload, Some(stack))),
+                )
             }
             Terminal::Panic => {
-                let (message, backtrace) = panic_hook::last_panic();
-                let payload = ErrorPayload {
-                    error_type: "panic".to_owned(),
-                    error_message: message,
-                    processor: processor.name.to_owned(),
-                    input_preview: self.preview.take(),
-                    ..ErrorPayload::default()
-                };
-                terminal_record(EventType::ErrorOccurred, Outcome::Panic).error(payload, backtrace)
+                let panic = panic_hook::last_panic();
+                let payload = error_payload("panic".to_owned(), panic.message);
+                (
+                    EventType::ErrorOccurred,
+                    Outcome::Panic,
+                    panic.at,
+                    Some((payload, panic.stack)),
+                )
             }
         };
-        submit(record.processor(processor.name));
+        // A span that started before the pipeline was installed is measured
+        // from its end (duration 0); a stale panic time never makes it negative.
+        let started = self.started.unwrap_or(at);
+        let at = if at < started { Timestamp::now() } else { at };
+        let mut record = Record::new_at(event_type, self.context, at)
+            .processor(processor.name)
+            .outcome(outcome, at.micros_since(started));
+        if let Some((payload, stack)) = error {
+            record = record.error(payload, stack);
+        }
+        submit(record);
     }
 }
 

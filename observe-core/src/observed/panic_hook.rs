@@ -3,12 +3,24 @@
 //! span the panic unwinds through. The previous hook still runs, so panics
 //! print and behave exactly as before.
 
-use std::backtrace::Backtrace;
 use std::cell::RefCell;
 use std::sync::Once;
 
+use crate::Timestamp;
+use crate::stack::CapturedStack;
+
+/// What the hook saw of the panic unwinding on this thread.
+pub struct PanicCapture {
+    /// The panic message with its location.
+    pub message: String,
+    /// When the panic started (the span's duration ends here).
+    pub at: Timestamp,
+    /// The stack at the panic, for the first span that asks.
+    pub stack: Option<CapturedStack>,
+}
+
 thread_local! {
-    static LAST_PANIC: RefCell<Option<(String, Option<Backtrace>)>> = const { RefCell::new(None) };
+    static LAST_PANIC: RefCell<Option<PanicCapture>> = const { RefCell::new(None) };
 }
 
 /// Installs the hook once per process, keeping whatever hook was set before
@@ -28,11 +40,12 @@ pub fn install() {
                 Some(at) => format!("{message} (at {}:{})", at.file(), at.line()),
                 None => message.to_owned(),
             };
-            // A backtrace only where a span will report it.
-            let backtrace = crate::context::current().map(|_| Backtrace::force_capture());
+            let at = Timestamp::now();
+            // A stack only where a span will report it.
+            let stack = crate::context::current().map(|_| CapturedStack::capture());
             let _ = LAST_PANIC.try_with(|slot| {
                 if let Ok(mut slot) = slot.try_borrow_mut() {
-                    *slot = Some((message, backtrace));
+                    *slot = Some(PanicCapture { message, at, stack });
                 }
             });
             previous(info);
@@ -40,17 +53,23 @@ pub fn install() {
     });
 }
 
-/// The message of the panic unwinding on this thread, and its backtrace for
-/// the first (innermost) span that asks. Without the hook the message says
-/// so.
-pub fn last_panic() -> (String, Option<Backtrace>) {
+/// What the hook saw of the panic unwinding on this thread; the stack goes
+/// to the first (innermost) span that asks. Without the hook (no `init`
+/// yet) the message says so.
+pub fn last_panic() -> PanicCapture {
+    let unavailable = || PanicCapture {
+        message: "panic (message unavailable: observe::init installs the panic hook)".to_owned(),
+        at: Timestamp::now(),
+        stack: None,
+    };
     LAST_PANIC
         .try_with(|slot| match slot.try_borrow_mut().as_deref_mut() {
-            Ok(Some((message, backtrace))) => (message.clone(), backtrace.take()),
-            _ => (
-                "panic (message unavailable: observe::init installs the panic hook)".to_owned(),
-                None,
-            ),
+            Ok(Some(seen)) => PanicCapture {
+                message: seen.message.clone(),
+                at: seen.at,
+                stack: seen.stack.take(),
+            },
+            _ => unavailable(),
         })
-        .unwrap_or_else(|_| ("panic".to_owned(), None))
+        .unwrap_or_else(|_| unavailable())
 }

@@ -5,9 +5,11 @@
 //! alias or path) and falls back to [`OkTerminal`] for every other type.
 //! The same trick picks `Display` over `Debug` for an input preview.
 
-use std::backtrace::Backtrace;
 use std::convert::Infallible;
 use std::fmt;
+
+use crate::Timestamp;
+use crate::stack::CapturedStack;
 
 /// How an observed call ended, as the call site saw it.
 #[derive(Debug)]
@@ -29,8 +31,11 @@ pub struct ErrorCapture {
     pub type_name: &'static str,
     /// The error's message (`Display` or `Debug`), not yet sanitized.
     pub message: String,
+    /// When the call returned it (before the stack was captured, so the
+    /// capture does not count in the call's duration).
+    pub at: Timestamp,
     /// Where the error was seen; resolved on the worker.
-    pub backtrace: Backtrace,
+    pub stack: CapturedStack,
 }
 
 /// Wraps a call's output for classification.
@@ -47,11 +52,15 @@ impl<T, E> ErrTerminal<E> for Probe<'_, Result<T, E>> {
     fn observe_terminal(&self, describe: impl FnOnce(&E) -> String) -> Terminal {
         match self.0 {
             Ok(_) => Terminal::Ok,
-            Err(error) => Terminal::Error(Box::new(ErrorCapture {
-                type_name: std::any::type_name::<E>(),
-                message: describe(error),
-                backtrace: Backtrace::force_capture(),
-            })),
+            Err(error) => {
+                let at = Timestamp::now();
+                Terminal::Error(Box::new(ErrorCapture {
+                    type_name: std::any::type_name::<E>(),
+                    message: describe(error),
+                    at,
+                    stack: CapturedStack::capture(),
+                }))
+            }
         }
     }
 }

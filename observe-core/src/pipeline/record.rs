@@ -4,7 +4,7 @@
 //! A record holds only what cannot be computed later: the event type, the
 //! processor, the correlation context, a timestamp, the outcome and duration
 //! of terminal events, and the raw payload. Event ids, formatting,
-//! backtrace symbolization, sanitizing and serializing all happen on the
+//! stack symbolization, sanitizing and serializing all happen on the
 //! worker thread.
 //!
 //! [`submit`] costs one atomic load when no pipeline is installed. With a
@@ -29,9 +29,7 @@
 //! );
 //! ```
 
-use std::backtrace::{Backtrace, BacktraceStatus};
-
-use crate::error_payload::MAX_STACK_FRAMES;
+use crate::stack::CapturedStack;
 use crate::{CorrelationContext, ErrorPayload, Event, EventType, Outcome, Payload, Timestamp};
 
 /// One event as captured on the caller's thread, before the worker turns it
@@ -68,16 +66,16 @@ pub enum RecordPayload {
     Error(Box<ErrorRecord>),
 }
 
-/// An error as captured: the unsanitized payload and, optionally, a
-/// backtrace that the worker resolves into `stack_frames` (at most
-/// [`MAX_STACK_FRAMES`], the rest counted in `stack_frames_omitted`).
+/// An error as captured: the unsanitized payload and, optionally, a stack
+/// that the worker resolves into `stack_frames` (at most ten, the rest
+/// counted in `stack_frames_omitted`).
 #[derive(Debug)]
 pub struct ErrorRecord {
     /// The error payload; sanitized and cut to its limits on the worker.
     pub error: ErrorPayload,
-    /// A backtrace taken where the error was observed. Its symbols are
-    /// resolved on the worker, never on the caller's thread.
-    pub backtrace: Option<Backtrace>,
+    /// The stack where the error was observed. Its symbols are resolved on
+    /// the worker, never on the caller's thread.
+    pub stack: Option<CapturedStack>,
 }
 
 impl Record {
@@ -129,10 +127,10 @@ impl Record {
         self
     }
 
-    /// Sets an error payload and an optional backtrace.
+    /// Sets an error payload and the stack where it was seen, if captured.
     #[inline]
-    pub fn error(mut self, error: ErrorPayload, backtrace: Option<Backtrace>) -> Record {
-        self.payload = RecordPayload::Error(Box::new(ErrorRecord { error, backtrace }));
+    pub fn error(mut self, error: ErrorPayload, stack: Option<CapturedStack>) -> Record {
+        self.payload = RecordPayload::Error(Box::new(ErrorRecord { error, stack }));
         self
     }
 
@@ -144,7 +142,7 @@ impl Record {
     }
 
     /// Builds the event: a fresh UUIDv7 event id from the record's
-    /// timestamp, the payload converted, a backtrace resolved into frames.
+    /// timestamp, the payload converted, a captured stack resolved into frames.
     /// Not sanitized: the pipeline does that next.
     pub fn into_event(self) -> Event {
         let payload = match self.payload {
@@ -155,14 +153,9 @@ impl Record {
                 other => Payload::from_iter([("value".to_owned(), other)]),
             },
             RecordPayload::Error(error) => {
-                let ErrorRecord {
-                    mut error,
-                    backtrace,
-                } = *error;
-                if let Some(backtrace) =
-                    backtrace.filter(|b| b.status() == BacktraceStatus::Captured)
-                {
-                    let (frames, omitted) = frames(&backtrace);
+                let ErrorRecord { mut error, stack } = *error;
+                if let Some(stack) = stack.filter(|s| !s.is_empty()) {
+                    let (frames, omitted) = stack.resolve();
                     error.stack_frames = frames;
                     error.stack_frames_omitted = omitted;
                 }
@@ -182,38 +175,6 @@ impl Record {
             payload,
         }
     }
-}
-
-/// Resolves a captured backtrace into innermost-first frames written as
-/// `function (file:line)`, skipping the backtrace machinery itself; keeps at
-/// most [`MAX_STACK_FRAMES`] and counts the rest.
-fn frames(backtrace: &Backtrace) -> (Vec<String>, usize) {
-    let text = backtrace.to_string();
-    let mut frames: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if let Some(location) = trimmed.strip_prefix("at ") {
-            if let Some(last) = frames.last_mut() {
-                last.push_str(" (");
-                last.push_str(location);
-                last.push(')');
-            }
-        } else if let Some((index, symbol)) = trimmed.split_once(": ")
-            && index.bytes().all(|b| b.is_ascii_digit())
-        {
-            frames.push(symbol.to_owned());
-        }
-    }
-    let machinery = |f: &String| {
-        f.starts_with("std::backtrace")
-            || f.starts_with("<std::backtrace")
-            || f.starts_with("std::backtrace_rs")
-    };
-    let skip = frames.iter().take_while(|f| machinery(f)).count();
-    let mut frames: Vec<String> = frames.into_iter().skip(skip).collect();
-    let omitted = frames.len().saturating_sub(MAX_STACK_FRAMES);
-    frames.truncate(MAX_STACK_FRAMES);
-    (frames, omitted)
 }
 
 /// Whether a pipeline is installed: one atomic load. Call sites may use it
@@ -272,10 +233,11 @@ mod tests {
     }
 
     #[test]
-    fn backtraces_are_resolved_into_at_most_ten_frames() {
-        fn deep(n: u32) -> Backtrace {
+    fn stacks_are_resolved_into_at_most_ten_frames() {
+        #[inline(never)]
+        fn deep(n: u32) -> CapturedStack {
             if n == 0 {
-                Backtrace::force_capture()
+                CapturedStack::capture()
             } else {
                 std::hint::black_box(deep(n - 1))
             }
@@ -288,14 +250,13 @@ mod tests {
             .error(error, Some(deep(20)))
             .into_event();
         let frames = event.payload["stack_frames"].as_array().unwrap();
-        assert!(
-            !frames.is_empty() && frames.len() <= MAX_STACK_FRAMES,
+        assert_eq!(
+            frames.len(),
+            crate::error_payload::MAX_STACK_FRAMES,
             "{frames:?}"
         );
-        assert!(
-            !frames[0].as_str().unwrap().starts_with("std::backtrace"),
-            "{frames:?}"
-        );
+        assert!(event.payload["stack_frames_omitted"].as_u64().unwrap() > 0);
+        assert!(frames[0].as_str().unwrap().contains("deep"), "{frames:?}");
         assert_eq!(event.payload["error_type"], "Boom");
         assert_eq!(event.outcome, Some(Outcome::Error));
     }

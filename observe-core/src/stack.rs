@@ -1,0 +1,131 @@
+//! Stack traces for `error_occurred` events: captured on the caller's thread
+//! as bare instruction pointers (a few microseconds, no lock shared with the
+//! symbolizer, so a caller never waits while the worker resolves symbols),
+//! and resolved into `function (file:line)` frames on the worker.
+
+use std::ffi::c_void;
+
+use crate::error_payload::MAX_STACK_FRAMES;
+
+/// Most frames captured; frames beyond are counted as omitted.
+const MAX_CAPTURED_FRAMES: usize = 64;
+
+/// The instruction pointers of a stack, innermost first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CapturedStack {
+    ips: Vec<usize>,
+    /// Frames beyond [`MAX_CAPTURED_FRAMES`], not captured.
+    truncated: bool,
+}
+
+impl CapturedStack {
+    /// Captures the calling thread's stack.
+    #[inline(never)]
+    pub fn capture() -> CapturedStack {
+        let mut stack = CapturedStack {
+            ips: Vec::with_capacity(MAX_CAPTURED_FRAMES),
+            truncated: false,
+        };
+        let mut visit = |frame: &backtrace::Frame| {
+            if stack.ips.len() == MAX_CAPTURED_FRAMES {
+                stack.truncated = true;
+                return false;
+            }
+            stack.ips.push(frame.ip() as usize);
+            true
+        };
+        #[cfg(unix)]
+        // SAFETY: on unix the unwinder (libgcc / libunwind) is thread-safe;
+        // the crate's lock exists for Windows' dbghelp. Not taking it means
+        // a caller never waits for the worker resolving symbols.
+        unsafe {
+            backtrace::trace_unsynchronized(&mut visit)
+        };
+        #[cfg(not(unix))]
+        backtrace::trace(&mut visit);
+        stack
+    }
+
+    /// How many frames were captured.
+    pub fn len(&self) -> usize {
+        self.ips.len()
+    }
+
+    /// Whether no frame was captured.
+    pub fn is_empty(&self) -> bool {
+        self.ips.is_empty()
+    }
+
+    /// Resolves the stack into at most [`MAX_STACK_FRAMES`] frames written
+    /// as `function (file:line)`, innermost first, leaving out the frames of
+    /// the capture machinery and of `observe` itself at the top; returns them
+    /// with the number of frames left out at the bottom. Slow (it reads debug
+    /// information): call it on the worker.
+    pub fn resolve(&self) -> (Vec<String>, usize) {
+        let mut frames = Vec::new();
+        for &ip in &self.ips {
+            backtrace::resolve(ip as *mut c_void, |symbol| {
+                let name = symbol
+                    .name()
+                    .map_or_else(|| format!("{ip:#x}"), |n| format!("{n:#}"));
+                let frame = match (symbol.filename(), symbol.lineno()) {
+                    (Some(file), Some(line)) => format!("{name} ({}:{line})", file.display()),
+                    _ => name,
+                };
+                frames.push(frame);
+            });
+        }
+        let machinery = |frame: &String| {
+            [
+                "backtrace::",
+                "observe_core::stack::CapturedStack",
+                "observe_core::observed::",
+                "<observe_core::observed::",
+                "<&observe_core::observed::",
+                "std::panicking",
+                "core::panicking",
+                "std::panic::",
+                "<alloc::boxed::Box<F,A> as core::ops::function",
+            ]
+            .iter()
+            .any(|prefix| frame.starts_with(prefix))
+        };
+        let skip = frames.iter().take_while(|f| machinery(f)).count();
+        let mut frames: Vec<String> = frames.into_iter().skip(skip).collect();
+        let omitted = frames.len().saturating_sub(MAX_STACK_FRAMES) + usize::from(self.truncated);
+        frames.truncate(MAX_STACK_FRAMES);
+        (frames, omitted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[inline(never)]
+    fn nested(depth: u32) -> CapturedStack {
+        if depth == 0 {
+            CapturedStack::capture()
+        } else {
+            std::hint::black_box(nested(depth - 1))
+        }
+    }
+
+    #[test]
+    fn resolves_the_callers_frames_first_and_caps_them() {
+        let stack = nested(15);
+        assert!(stack.len() > 15);
+        let (frames, omitted) = stack.resolve();
+        assert_eq!(frames.len(), MAX_STACK_FRAMES);
+        assert!(omitted > 0, "{omitted}");
+        assert!(frames[0].contains("nested"), "{frames:?}");
+        assert!(frames.iter().all(|f| !f.starts_with("backtrace::")));
+    }
+
+    #[test]
+    fn deep_stacks_are_cut_at_capture() {
+        let stack = nested(200);
+        assert_eq!(stack.len(), MAX_CAPTURED_FRAMES);
+        assert!(stack.truncated);
+    }
+}
