@@ -44,7 +44,7 @@ pub use observe_core::pipeline::{
 pub use observe_core::{
     CorrelationContext, CustomEventType, ErrorPayload, Event, EventType, FutureExt, Outcome,
     Payload, SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,
-    WithContext, breaker, context, error_payload, reader, registry, sanitize, sink, spawn,
+    WithContext, breaker, context, error_payload, reader, registry, sanitize, sink, spawn, stack,
 };
 
 #[doc = include_str!("docs/observed.md")]

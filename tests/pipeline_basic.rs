@@ -68,7 +68,7 @@ fn records_become_complete_events_on_the_worker() {
             .outcome(Outcome::Error, 1_500)
             .error(
                 ErrorPayload::new("TimeoutError", "upstream timed out", "retrieval"),
-                Some(std::backtrace::Backtrace::force_capture()),
+                Some(observe::stack::CapturedStack::capture()),
             ),
     );
     request.in_scope(|| {
