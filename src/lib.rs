@@ -22,6 +22,7 @@ pub use observe_core::{
     SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,
     WithContext, context, error_payload, reader, spawn,
 };
+pub use observe_core::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError, sanitize};
 
 /// Implementation details used by the code the macros generate. Not part of
 /// the public API: anything here may change in any release.

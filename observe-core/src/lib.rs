@@ -13,6 +13,7 @@ pub mod event;
 pub mod event_type;
 pub mod ids;
 pub mod reader;
+pub mod sanitize;
 pub mod timestamp;
 pub mod traceparent;
 
@@ -21,5 +22,6 @@ pub use error_payload::ErrorPayload;
 pub use event::{Event, Outcome, Payload, SCHEMA_VERSION};
 pub use event_type::{EventType, UnknownEventType};
 pub use ids::SpanId;
+pub use sanitize::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
 pub use timestamp::Timestamp;
 pub use traceparent::{TraceParent, TraceParentError};
