@@ -136,7 +136,7 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
     },
     RuleDef {
         name: "url_credentials",
-        pattern: r"[A-Za-z][A-Za-z0-9+.-]{0,20}://([^\s:@/?#\[\]]+:[^\s@/?#]*)@",
+        pattern: r"[A-Za-z][A-Za-z0-9+.-]{0,20}://([^\s:@/?#\[\]]*:[^\s@/?#]*)@",
         groups: &[1],
         trigger: Trigger::Keywords(&["://"]),
         check: Check::None,
