@@ -191,12 +191,23 @@ impl Engine {
         let rule = &self.rules[i];
         if rule.groups.is_empty() && rule.check != Check::SecretKey {
             for m in rule.regex.find_iter(text) {
-                if m.end() > m.start() && rules::passes(rule.check, text, m.start(), m.end()) {
+                if m.end() == m.start() {
+                    continue;
+                }
+                if rules::passes(rule.check, text, m.start(), m.end()) {
                     hits.push(Hit {
                         start: m.start(),
                         end: m.end(),
                         rule: i,
                     });
+                } else if rule.check == Check::Card {
+                    if let Some((start, end)) = rules::card_within(text, m.start(), m.end()) {
+                        hits.push(Hit {
+                            start,
+                            end,
+                            rule: i,
+                        });
+                    }
                 }
             }
             return;

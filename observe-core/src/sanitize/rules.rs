@@ -206,6 +206,37 @@ pub(crate) fn passes(check: Check, text: &str, start: usize, end: usize) -> bool
     }
 }
 
+/// The longest card number inside a candidate digit run that failed the
+/// card check as a whole (`4111 1111 1111 1111 2025`): tries every run of
+/// whole digit groups, longest first, then leftmost.
+pub(crate) fn card_within(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let bytes = &text.as_bytes()[start..end];
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let s = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            groups.push((start + s, start + i));
+        } else {
+            i += 1;
+        }
+    }
+    let n = groups.len();
+    for width in (1..n).rev() {
+        for first in 0..=n - width {
+            let (s, _) = groups[first];
+            let (_, e) = groups[first + width - 1];
+            if super::luhn::is_card_number(&text[s..e]) {
+                return Some((s, e));
+            }
+        }
+    }
+    None
+}
+
 /// Whether the word that contains `text[start..]` began as `scheme://`.
 fn in_url_authority(text: &str, start: usize) -> bool {
     let before = &text.as_bytes()[..start];

@@ -261,3 +261,11 @@ fn preview_scrubs_before_cutting() {
     assert!(preview.chars().count() <= 100);
     assert_eq!(s.preview("short", 100), "short");
 }
+
+#[test]
+fn card_numbers_next_to_other_digits() {
+    assert_eq!(scrub("4111 1111 1111 1111 2025"), "[REDACTED] 2025");
+    assert_eq!(scrub("12 4111111111111111"), "12 [REDACTED]");
+    assert_eq!(scrub("4111111111111111 7"), "[REDACTED] 7");
+    assert_eq!(scrub("1234 5678 9012 3456"), "1234 5678 9012 3456");
+}
