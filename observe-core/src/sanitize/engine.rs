@@ -55,6 +55,12 @@ impl Rule {
     }
 }
 
+/// Prefilter bit set when the text contains a stem of a secret key name
+/// (see [`keys::STEMS`](super::keys::STEMS)) or of an extra key name.
+const VOCAB_BIT: u64 = 1 << 63;
+/// Rules past this index skip the prefilter and always run.
+const FILTERED_RULES: usize = 63;
+
 /// A span to redact, found by rule `rule`.
 #[derive(Clone, Copy, Debug)]
 struct Hit {
@@ -68,11 +74,14 @@ struct Hit {
 pub(crate) struct Engine {
     rules: Vec<Rule>,
     /// Rules that use the keyword prefilter or digits, as bit masks over
-    /// `rules` (only the first 64 rules are filtered; the rest always run).
+    /// `rules` (only the first 63 rules are filtered; the rest always run).
     keywords: Option<AhoCorasick>,
     keyword_masks: Vec<u64>,
     digit_rules: Vec<(usize, u64)>,
+    min_digits: usize,
     always: Vec<usize>,
+    /// Rules that need an `=` or `:` in the text.
+    assignment_mask: u64,
     pub(crate) keys: KeyMatcher,
 }
 
@@ -87,6 +96,7 @@ impl Engine {
         let mut keyword_masks: Vec<u64> = Vec::new();
         let mut digit_rules = Vec::new();
         let mut always = Vec::new();
+        let mut assignment_mask = 0u64;
         let mut add_word = |word: &str, bit: u64| {
             let word = word.to_ascii_lowercase();
             if word.is_empty() {
@@ -100,7 +110,7 @@ impl Engine {
             }
         };
         for (i, (rule, trigger)) in rules.iter().zip(&triggers).enumerate() {
-            if i >= 64 {
+            if i >= FILTERED_RULES {
                 always.push(i);
                 continue;
             }
@@ -111,6 +121,7 @@ impl Engine {
                         add_word(word, bit);
                     }
                     if rule.check == Check::SecretKey {
+                        assignment_mask |= bit;
                         for extra in keys.extra() {
                             add_word(extra.joined(), bit);
                             add_word(extra.longest_word(), bit);
@@ -121,13 +132,25 @@ impl Engine {
                 Trigger::Always => always.push(i),
             }
         }
+        for stem in super::keys::STEMS {
+            add_word(stem, VOCAB_BIT);
+        }
+        for extra in keys.extra() {
+            add_word(extra.joined(), VOCAB_BIT);
+            add_word(extra.longest_word(), VOCAB_BIT);
+        }
+        let min_digits = digit_rules
+            .iter()
+            .map(|&(n, _)| n)
+            .min()
+            .unwrap_or(usize::MAX);
         let keywords = if words.is_empty() {
             None
         } else {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(MatchKind::LeftmostFirst)
                     .build(&words)?,
             )
         };
@@ -136,20 +159,35 @@ impl Engine {
             keywords,
             keyword_masks,
             digit_rules,
+            min_digits,
             always,
+            assignment_mask,
             keys,
         })
     }
 
-    /// The rules (among the first 64) worth running on `text`.
+    /// The rules (among the first 63) worth running on `text`, plus
+    /// [`VOCAB_BIT`].
     fn prefilter(&self, text: &str) -> u64 {
         let mut mask = 0u64;
         if let Some(ac) = &self.keywords {
-            for m in ac.find_overlapping_iter(text) {
+            // Restart one byte after each match so that keywords that
+            // overlap an earlier one (`...asiAIza...`) are still seen.
+            let mut at = 0;
+            while at < text.len() {
+                let input = aho_corasick::Input::new(text).range(at..);
+                let Some(m) = ac.find(input) else { break };
                 mask |= self.keyword_masks[m.pattern().as_usize()];
+                at = m.start() + 1;
             }
         }
-        if !self.digit_rules.is_empty() {
+        // An assignment needs `=` or `:`.
+        if mask & self.assignment_mask != 0 && !text.bytes().any(|b| b == b'=' || b == b':') {
+            mask &= !self.assignment_mask;
+        }
+        if !self.digit_rules.is_empty()
+            && text.bytes().filter(u8::is_ascii_digit).count() >= self.min_digits
+        {
             let run = rules::longest_digit_run(text.as_bytes());
             for &(min, bit) in &self.digit_rules {
                 if run >= min {
@@ -167,11 +205,31 @@ impl Engine {
             return Cow::Borrowed(text);
         }
         let mask = self.prefilter(text);
-        if mask == 0 && self.always.is_empty() {
+        self.scan_masked(text, mask, report)
+    }
+
+    /// Scans an object key; also says whether the key may name a secret
+    /// (it contains a stem of the vocabulary or of an extra key name).
+    pub(crate) fn scan_key<'a>(
+        &self,
+        key: &'a str,
+        report: &mut SanitizeReport,
+    ) -> (Cow<'a, str>, bool) {
+        let mask = self.prefilter(key);
+        (self.scan_masked(key, mask, report), mask & VOCAB_BIT != 0)
+    }
+
+    fn scan_masked<'a>(
+        &self,
+        text: &'a str,
+        mask: u64,
+        report: &mut SanitizeReport,
+    ) -> Cow<'a, str> {
+        let mut bits = mask & !VOCAB_BIT;
+        if (bits == 0 && self.always.is_empty()) || text.len() < 4 {
             return Cow::Borrowed(text);
         }
         let mut hits = Vec::new();
-        let mut bits = mask;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;

@@ -12,58 +12,65 @@
 /// Longest word that is looked up; longer words are never secret words.
 const MAX_WORD: usize = 24;
 
-/// Single words that name a secret.
+/// Substrings (lower case) of which every key that names a secret contains
+/// at least one: keys without any of them skip the word-by-word check.
+pub(crate) const STEMS: &[&str] = &[
+    "pass", "pwd", "secret", "token", "auth", "cred", "key", "sess", "cookie", "csrf", "xsrf",
+    "jwt", "ssn", "card", "cvv", "cvc", "otp", "bearer", "social",
+];
+
+/// Single words that name a secret. Each contains one of [`STEMS`].
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwords",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "mysqlpwd",
+    "secret",
+    "secrets",
+    "token",
+    "auth",
+    "authorization",
+    "authentication",
+    "credential",
+    "credentials",
+    "creds",
+    "apikey",
+    "apikeys",
+    "privatekey",
+    "accesskey",
+    "secretkey",
+    "accesstoken",
+    "refreshtoken",
+    "idtoken",
+    "authtoken",
+    "session",
+    "sessionid",
+    "sessionkey",
+    "sessid",
+    "jsessionid",
+    "phpsessid",
+    "cookie",
+    "cookies",
+    "setcookie",
+    "csrf",
+    "xsrf",
+    "csrftoken",
+    "xsrftoken",
+    "jwt",
+    "ssn",
+    "creditcard",
+    "cardnumber",
+    "cvv",
+    "cvc",
+    "otp",
+    "totp",
+    "bearer",
+];
+
 fn is_secret_word(w: &[u8]) -> bool {
-    matches!(
-        w,
-        b"password"
-            | b"passwords"
-            | b"passwd"
-            | b"passphrase"
-            | b"pwd"
-            | b"mysqlpwd"
-            | b"secret"
-            | b"secrets"
-            | b"token"
-            | b"auth"
-            | b"authorization"
-            | b"authentication"
-            | b"credential"
-            | b"credentials"
-            | b"creds"
-            | b"apikey"
-            | b"apikeys"
-            | b"privatekey"
-            | b"accesskey"
-            | b"secretkey"
-            | b"accesstoken"
-            | b"refreshtoken"
-            | b"idtoken"
-            | b"authtoken"
-            | b"session"
-            | b"sessionid"
-            | b"sessionkey"
-            | b"sessid"
-            | b"jsessionid"
-            | b"phpsessid"
-            | b"cookie"
-            | b"cookies"
-            | b"setcookie"
-            | b"csrf"
-            | b"xsrf"
-            | b"csrftoken"
-            | b"xsrftoken"
-            | b"jwt"
-            | b"ssn"
-            | b"creditcard"
-            | b"cardnumber"
-            | b"ccnumber"
-            | b"cvv"
-            | b"cvc"
-            | b"otp"
-            | b"totp"
-            | b"bearer"
-    )
+    SECRET_WORDS.iter().any(|s| s.as_bytes() == w)
 }
 
 /// Two adjacent words that together name a secret.
@@ -75,10 +82,8 @@ fn is_secret_pair(first: &[u8], second: &[u8]) -> bool {
             | (b"access", b"key")
             | (b"credit", b"card")
             | (b"card", b"number")
-            | (b"cc", b"number")
             | (b"set", b"cookie")
             | (b"social", b"security")
-            | (b"security", b"number")
     )
 }
 
@@ -336,59 +341,87 @@ mod tests {
     }
 
     #[test]
-    fn secret_keys() {
-        for key in [
-            "password",
-            "Password",
-            "PASSWD",
-            "pwd",
-            "db_password",
-            "user-password",
-            "passwordHash",
-            "secret",
-            "client_secret",
-            "token",
-            "access_token",
-            "accessToken",
-            "refresh-token",
-            "api_key",
-            "apikey",
-            "APIKEY",
-            "x-api-key",
-            "X-API-KEY",
-            "apiKey",
-            "auth",
-            "Authorization",
-            "proxy-authorization",
-            "credentials",
-            "credential",
-            "private_key",
-            "privateKey",
-            "session",
-            "session_id",
-            "sessionId",
-            "JSESSIONID",
-            "cookie",
-            "Set-Cookie",
-            "set_cookie",
-            "csrf",
-            "x-csrf-token",
-            "xsrf-token",
-            "jwt",
-            "ssn",
-            "social_security_number",
-            "credit_card",
-            "creditCardNumber",
-            "card_number",
-            "cvv",
-            "aws_secret_access_key",
-            "AWS_ACCESS_KEY_ID",
-            "oauth2_token",
-            "github.token",
+    fn every_secret_key_contains_a_stem() {
+        let has_stem = |key: &str| {
+            let key = key.to_ascii_lowercase();
+            STEMS.iter().any(|s| key.contains(s))
+        };
+        for word in SECRET_WORDS {
+            assert!(has_stem(word), "{word}");
+        }
+        for (first, second) in [
+            ("api", "key"),
+            ("private", "key"),
+            ("access", "key"),
+            ("credit", "card"),
+            ("card", "number"),
+            ("set", "cookie"),
+            ("social", "security"),
         ] {
+            assert!(is_secret_pair(first.as_bytes(), second.as_bytes()));
+            assert!(has_stem(first) || has_stem(second), "{first} {second}");
+        }
+        for key in SECRET_KEYS {
+            assert!(has_stem(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn secret_keys() {
+        for key in SECRET_KEYS {
             assert!(is_builtin_secret_key(key), "{key} should be secret");
         }
     }
+
+    const SECRET_KEYS: &[&str] = &[
+        "password",
+        "Password",
+        "PASSWD",
+        "pwd",
+        "db_password",
+        "user-password",
+        "passwordHash",
+        "secret",
+        "client_secret",
+        "token",
+        "access_token",
+        "accessToken",
+        "refresh-token",
+        "api_key",
+        "apikey",
+        "APIKEY",
+        "x-api-key",
+        "X-API-KEY",
+        "apiKey",
+        "auth",
+        "Authorization",
+        "proxy-authorization",
+        "credentials",
+        "credential",
+        "private_key",
+        "privateKey",
+        "session",
+        "session_id",
+        "sessionId",
+        "JSESSIONID",
+        "cookie",
+        "Set-Cookie",
+        "set_cookie",
+        "csrf",
+        "x-csrf-token",
+        "xsrf-token",
+        "jwt",
+        "ssn",
+        "social_security_number",
+        "credit_card",
+        "creditCardNumber",
+        "card_number",
+        "cvv",
+        "aws_secret_access_key",
+        "AWS_ACCESS_KEY_ID",
+        "oauth2_token",
+        "github.token",
+    ];
 
     #[test]
     fn ordinary_keys() {

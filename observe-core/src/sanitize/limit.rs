@@ -51,9 +51,15 @@ fn size_with(value: &Value, caps: Caps) -> usize {
         Value::Bool(true) => 4,
         Value::Bool(false) => 5,
         Value::Number(n) => {
-            let mut counter = Counter(0);
-            let _ = write!(counter, "{n}");
-            counter.0
+            if let Some(u) = n.as_u64() {
+                decimal_digits(u)
+            } else if let Some(i) = n.as_i64() {
+                1 + decimal_digits(i.unsigned_abs())
+            } else {
+                let mut counter = Counter(0);
+                let _ = write!(counter, "{n}");
+                counter.0
+            }
         }
         Value::String(s) => string_size_capped(s, caps.strings),
         Value::Array(items) => {
@@ -95,6 +101,15 @@ fn escaped_len(b: u8) -> usize {
         0..=0x1f => 6,
         _ => 1,
     }
+}
+
+fn decimal_digits(mut n: u64) -> usize {
+    let mut digits = 1;
+    while n >= 10 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
 }
 
 struct Counter(usize);

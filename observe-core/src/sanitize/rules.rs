@@ -117,7 +117,7 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
         name: "anthropic_key",
         pattern: r"sk-ant-[A-Za-z0-9_-]{20,}",
         groups: &[],
-        trigger: Trigger::Keywords(&["sk-ant-"]),
+        trigger: Trigger::Keywords(&["sk-"]),
         check: Check::None,
     },
     RuleDef {
@@ -267,25 +267,59 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
     }
 }
 
-/// Length of the longest run of digits in `text`, counting digits only, where
-/// up to two of ` .-()+/` may separate them.
+/// Length of the longest run of digits in `text` that a phone or card
+/// pattern could use: digits separated by up to two of ` .-()+/`, not
+/// counting a first or last group glued to a letter or `_` (no pattern can
+/// match across such a word boundary, as in UUIDs and timestamps).
 pub(crate) fn longest_digit_run(text: &[u8]) -> usize {
+    let glue = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut best = 0;
-    let mut run = 0;
+    // Digits in the current run, in its first group, and in its last group.
+    let (mut run, mut first, mut group) = (0usize, 0usize, 0usize);
+    let mut in_first = true;
+    let mut glued_start = false;
     let mut gap = 0;
+    let mut prev = b' ';
+    let mut end_run =
+        |run: usize, first: usize, group: usize, glued_start: bool, glued_end: bool| {
+            let mut n = run;
+            if glued_start {
+                n -= first;
+            }
+            if glued_end && !(glued_start && first == run) {
+                n -= group;
+            }
+            best = best.max(n);
+        };
     for &b in text {
         if b.is_ascii_digit() {
-            run += 1;
-            gap = 0;
-            if run > best {
-                best = run;
+            if run == 0 {
+                glued_start = glue(prev);
+                in_first = true;
+                first = 0;
+            } else if gap > 0 {
+                in_first = false;
+                group = 0;
             }
-        } else if matches!(b, b' ' | b'.' | b'-' | b'(' | b')' | b'+' | b'/') && gap < 2 {
+            run += 1;
+            group += 1;
+            if in_first {
+                first += 1;
+            }
+            gap = 0;
+        } else if run > 0 && gap < 2 && matches!(b, b' ' | b'.' | b'-' | b'(' | b')' | b'+' | b'/')
+        {
             gap += 1;
-        } else {
+        } else if run > 0 {
+            end_run(run, first, group, glued_start, gap == 0 && glue(b));
             run = 0;
+            group = 0;
             gap = 0;
         }
+        prev = b;
+    }
+    if run > 0 {
+        end_run(run, first, group, glued_start, false);
     }
     best
 }
@@ -308,10 +342,20 @@ mod tests {
     #[test]
     fn digit_runs() {
         assert_eq!(longest_digit_run(b"call +1 (415) 555-0132 now"), 11);
-        assert_eq!(longest_digit_run(b"v1.2.3"), 3);
-        assert_eq!(longest_digit_run(b"a1b2c3d4"), 1);
+        assert_eq!(longest_digit_run(b"v1.2.3"), 2);
+        assert_eq!(longest_digit_run(b"a1b2c3d4"), 0);
         assert_eq!(longest_digit_run(b""), 0);
         assert_eq!(longest_digit_run(b"12 -- 34"), 2);
+        // Groups glued to letters cannot be part of a phone or card number.
+        assert_eq!(
+            longest_digit_run(b"0190a6f2-7c3b-7d4e-8f10-123456789abc"),
+            0
+        );
+        assert_eq!(longest_digit_run(b"2024-05-01T10:00:00.123456Z"), 6);
+        assert_eq!(longest_digit_run(b"a12 415-555-0132"), 10);
+        assert_eq!(longest_digit_run(b"415-555-0132 12ab"), 10);
+        assert_eq!(longest_digit_run(b"x4111111111111111y"), 0);
+        assert_eq!(longest_digit_run(b"+1 (415) 555-0132"), 11);
     }
 
     #[test]

@@ -38,7 +38,8 @@ impl Walker<'_> {
     ) {
         let mut renames: Vec<(String, String)> = Vec::new();
         for (key, value) in map.iter_mut() {
-            if self.engine.keys.is_sensitive(key) {
+            let (clean_key, maybe_secret) = self.engine.scan_key(key, report);
+            if maybe_secret && self.engine.keys.is_sensitive(key) {
                 if !matches!(value, Value::String(s) if s == REDACTED) {
                     let old = std::mem::replace(value, Value::String(REDACTED.to_owned()));
                     drop_deep(old);
@@ -47,7 +48,7 @@ impl Walker<'_> {
             } else {
                 self.walk_value(value, depth, report);
             }
-            if let Cow::Owned(clean) = self.engine.scan(key, report) {
+            if let Cow::Owned(clean) = clean_key {
                 renames.push((key.clone(), clean));
             }
         }
