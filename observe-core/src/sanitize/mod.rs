@@ -188,9 +188,9 @@ impl Sanitizer {
     /// ```
     /// use observe_core::Sanitizer;
     ///
-    /// let preview = Sanitizer::new().preview("contact: jane@example.com, then a very long story", 30);
-    /// assert_eq!(preview, "contact: [REDACTED], …[truncated]");
-    /// assert_eq!(preview.chars().count(), 30);
+    /// let preview = Sanitizer::new().preview("contact: jane@example.com, then a very long story", 40);
+    /// assert_eq!(preview, "contact: [REDACTED], then a …[truncated]");
+    /// assert_eq!(preview.chars().count(), 40);
     /// ```
     pub fn preview(&self, text: &str, max_chars: usize) -> String {
         let (clean, _) = self.scrub_str(text);

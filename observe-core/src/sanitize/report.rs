@@ -63,6 +63,8 @@ impl SanitizeReport {
         self.truncated |= other.truncated;
     }
 
+    // A `Cow` rather than `&str`: a built-in name is stored without copying.
+    #[allow(clippy::ptr_arg)]
     pub(crate) fn add(&mut self, rule: &Cow<'static, str>, n: u64) {
         if let Some(slot) = self.counts.get_mut(rule.as_ref()) {
             *slot = slot.saturating_add(n);
