@@ -1,8 +1,9 @@
 //! `observe`: instrumentation for request pipelines.
 //!
 //! Every event is linked into its request's correlation chain, carries the
-//! schema version, and (with the pipeline, coming in later releases) is
-//! scrubbed of secrets and delivered fire-and-forget.
+//! schema version, and, once [`init`] has installed the pipeline, is
+//! scrubbed of secrets and delivered fire-and-forget (see
+//! [`observe_core::pipeline`] for the guarantees).
 //!
 //! This crate is the one applications depend on: it re-exports the runtime
 //! (`observe-core`) and the macros (`observe-macros`).
@@ -15,20 +16,60 @@
 //!     .with_payload(serde_json::json!({ "channel": "web" }));
 //! assert_eq!(event.schema_version(), observe::SCHEMA_VERSION);
 //! ```
+//!
+//! Installing the delivery pipeline (at-most-once, fire-and-forget; a full
+//! queue drops and counts, a failing sink trips the circuit breaker and
+//! batches go to standard error):
+//!
+//! ```
+//! use std::time::Duration;
+//! use observe::sink::MemorySink;
+//! use observe::{Config, EventType, FlushOutcome};
+//!
+//! let sink = MemorySink::new();
+//! let guard = observe::init(Config::default().sink(sink.clone()).service_name("chat"))?;
+//! observe::emit_event(EventType::MessageReceived, serde_json::json!({ "channel": "web" }));
+//! assert_eq!(observe::flush(Duration::from_secs(5)), FlushOutcome::Flushed);
+//! let stats = observe::stats();
+//! assert_eq!((stats.emitted, stats.written), (1, 1));
+//! drop(guard); // flushes within the shutdown timeout
+//! # Ok::<(), observe::InitError>(())
+//! ```
 #![deny(missing_docs)]
 
-pub use observe_core::{
-    CorrelationContext, ErrorPayload, Event, EventType, FutureExt, Outcome, Payload,
-    SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,
-    WithContext, context, error_payload, reader, spawn,
+pub use observe_core::pipeline::{
+    Config, FlushOutcome, Guard, InitError, Record, RecordPayload, Stats, emit_event, flush, init,
+    stats,
 };
-pub use observe_core::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError, sanitize};
+pub use observe_core::{
+    CorrelationContext, CustomEventType, ErrorPayload, Event, EventType, FutureExt, Outcome,
+    Payload, SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,
+    WithContext, breaker, context, error_payload, reader, registry, sanitize, sink, spawn,
+};
+pub use observe_core::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
+
+#[doc = include_str!("docs/observed.md")]
+#[doc(inline)]
+pub use observe_macros::observed;
+
+#[doc = include_str!("docs/emit.md")]
+#[doc(inline)]
+pub use observe_macros::emit;
 
 /// Implementation details used by the code the macros generate. Not part of
 /// the public API: anything here may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use observe_core;
+    pub use observe_core::emit::to_payload;
+    pub use observe_core::observed::{
+        CallSite, DebugMessage, DebugPreview, DisplayMessage, DisplayPreview, ErrTerminal,
+        OkTerminal, PreviewProbe, Probe, observe_async, observe_sync,
+    };
+    pub use observe_core::pipeline::{
+        ErrorRecord, Record, RecordPayload, emit_event, enabled, submit,
+    };
+    pub use serde_json;
 }
 
 /// The README's examples, compiled and run as doc tests.

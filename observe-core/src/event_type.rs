@@ -11,6 +11,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// the specification's "future types require PR review". On the wire a type is
 /// its snake_case name, for example `retrieval_started`.
 ///
+/// An application can declare types of its own with
+/// [`registry!`](crate::registry!); they appear here as [`EventType::Custom`],
+/// which only that macro can construct, so every type is still checked when
+/// the program compiles.
+///
 /// ```
 /// use observe_core::EventType;
 ///
@@ -44,6 +49,31 @@ pub enum EventType {
     /// An operation failed or panicked; the payload is an
     /// [`ErrorPayload`](crate::ErrorPayload).
     ErrorOccurred,
+    /// A type from an application's own registry, declared with
+    /// [`registry!`](crate::registry!).
+    Custom(CustomEventType),
+}
+
+/// An event type declared in an application's registry with
+/// [`registry!`](crate::registry!); only that macro makes one, after checking
+/// its name at compile time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CustomEventType {
+    name: &'static str,
+}
+
+impl CustomEventType {
+    /// Used by [`registry!`](crate::registry!), which checks `name` first.
+    #[doc(hidden)]
+    pub const fn __declare(name: &'static str) -> CustomEventType {
+        crate::registry::assert_valid_event_name(name);
+        CustomEventType { name }
+    }
+
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        self.name
+    }
 }
 
 impl EventType {
@@ -65,6 +95,7 @@ impl EventType {
     /// The wire name of this type, in snake_case.
     pub const fn as_str(self) -> &'static str {
         match self {
+            EventType::Custom(custom) => custom.as_str(),
             EventType::MessageReceived => "message_received",
             EventType::IntentStarted => "intent_started",
             EventType::IntentClassified => "intent_classified",
@@ -79,7 +110,7 @@ impl EventType {
         }
     }
 
-    /// Looks a wire name up in the registry.
+    /// Looks a wire name up in the built-in registry.
     ///
     /// An unregistered name is an [`UnknownEventType`] carrying the name, so a
     /// consumer can log it and skip the event; it is never mapped to another

@@ -258,14 +258,14 @@ impl Engine {
                         end: m.end(),
                         rule: i,
                     });
-                } else if rule.check == Check::Card {
-                    if let Some((start, end)) = rules::card_within(text, m.start(), m.end()) {
-                        hits.push(Hit {
-                            start,
-                            end,
-                            rule: i,
-                        });
-                    }
+                } else if rule.check == Check::Card
+                    && let Some((start, end)) = rules::card_within(text, m.start(), m.end())
+                {
+                    hits.push(Hit {
+                        start,
+                        end,
+                        rule: i,
+                    });
                 }
             }
             return;
@@ -282,15 +282,14 @@ impl Engine {
                 next_char(text, m.end())
             };
             let mut accept = true;
-            if rule.check == Check::SecretKey {
-                if let Some((ks, ke)) = locs.get(1) {
-                    if !self.keys.is_sensitive_assignment(&text[ks..ke]) {
-                        accept = false;
-                        // The value may hold another assignment (a URL with
-                        // a query string): look again right after the key.
-                        next = ke.max(next_char(text, m.start()));
-                    }
-                }
+            if rule.check == Check::SecretKey
+                && let Some((ks, ke)) = locs.get(1)
+                && !self.keys.is_sensitive_assignment(&text[ks..ke])
+            {
+                accept = false;
+                // The value may hold another assignment (a URL with
+                // a query string): look again right after the key.
+                next = ke.max(next_char(text, m.start()));
             }
             if accept {
                 let span = if rule.groups.is_empty() {
@@ -298,14 +297,15 @@ impl Engine {
                 } else {
                     rule.groups.iter().find_map(|&g| locs.get(g))
                 };
-                if let Some((start, end)) = span {
-                    if end > start && rules::passes(rule.check, text, start, end) {
-                        hits.push(Hit {
-                            start,
-                            end,
-                            rule: i,
-                        });
-                    }
+                if let Some((start, end)) = span
+                    && end > start
+                    && rules::passes(rule.check, text, start, end)
+                {
+                    hits.push(Hit {
+                        start,
+                        end,
+                        rule: i,
+                    });
                 }
             }
             pos = next;

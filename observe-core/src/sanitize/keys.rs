@@ -178,12 +178,11 @@ fn for_each_word(key: &str, mut f: impl FnMut(&str) -> bool) {
                 false
             }
         };
-        if boundary {
-            if let Some(s) = start.take() {
-                if !f(&key[s..i]) {
-                    return;
-                }
-            }
+        if boundary
+            && let Some(s) = start.take()
+            && !f(&key[s..i])
+        {
+            return;
         }
     }
 }

@@ -51,11 +51,11 @@ pub(crate) fn apply_error_limits(payload: &mut Payload, report: &mut SanitizeRep
         ("error_message", MAX_ERROR_MESSAGE_CHARS),
         ("input_preview", MAX_INPUT_PREVIEW_CHARS),
     ] {
-        if let Some(Value::String(text)) = payload.get_mut(field) {
-            if let Cow::Owned(cut) = truncate_chars(text, max) {
-                *text = cut;
-                report.mark_truncated();
-            }
+        if let Some(Value::String(text)) = payload.get_mut(field)
+            && let Cow::Owned(cut) = truncate_chars(text, max)
+        {
+            *text = cut;
+            report.mark_truncated();
         }
     }
     let dropped = match payload.get_mut("stack_frames") {

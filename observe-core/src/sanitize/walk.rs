@@ -103,17 +103,17 @@ impl Walker<'_> {
         depth: usize,
         report: &mut SanitizeReport,
     ) -> Cow<'a, str> {
-        if looks_like_json(text) {
-            if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
-                let mut sub = SanitizeReport::default();
-                self.walk_value(&mut inner, depth, &mut sub);
-                if sub.is_empty() {
-                    return Cow::Borrowed(text);
-                }
-                if let Ok(clean) = serde_json::to_string(&inner) {
-                    report.merge(&sub);
-                    return Cow::Owned(clean);
-                }
+        if looks_like_json(text)
+            && let Ok(mut inner) = serde_json::from_str::<Value>(text)
+        {
+            let mut sub = SanitizeReport::default();
+            self.walk_value(&mut inner, depth, &mut sub);
+            if sub.is_empty() {
+                return Cow::Borrowed(text);
+            }
+            if let Ok(clean) = serde_json::to_string(&inner) {
+                report.merge(&sub);
+                return Cow::Owned(clean);
             }
         }
         self.engine.scan(text, report)

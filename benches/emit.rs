@@ -1,0 +1,264 @@
+//! Hot-path cost of one `observe` emit next to a `fastrace` span and a
+//! `tracing` event on a JSON subscriber with a non-blocking writer, in the
+//! same run; and the worker's throughput into a JSONL file with the
+//! sanitizer on.
+//!
+//! Run: `cargo bench --bench emit -- --measurement-time 3 --warm-up-time 1`
+//! (criterion arguments). The closing lines print the ratios.
+//!
+//! Emitters are timed in chunks of `CHUNK` calls; between chunks (untimed)
+//! the pipeline is flushed and the fastrace root span finished, so every
+//! measured emit is an accepted one, not the cheaper dropped one, and every
+//! fastrace span is a real, reported one.
+
+use std::time::{Duration, Instant};
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use fastrace::collector::{Config as FastraceConfig, Reporter, SpanContext, SpanRecord};
+use fastrace::prelude::{LocalSpan, Span};
+use observe::sink::{JsonlSink, NullSink};
+use observe::{Config, CorrelationContext, EventType, FlushOutcome, Record};
+
+const CHUNK: u64 = 1_000;
+
+/// Receives fastrace's spans and throws them away, so spans are collected
+/// for real but nothing is printed.
+struct DiscardReporter;
+
+impl Reporter for DiscardReporter {
+    fn report(&mut self, spans: Vec<SpanRecord>) {
+        black_box(spans);
+    }
+}
+
+/// Runs `iters` calls of `op` in chunks, timing only the calls; `between`
+/// runs untimed after each chunk.
+fn chunked(iters: u64, mut op: impl FnMut(), mut between: impl FnMut()) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        let start = Instant::now();
+        for _ in 0..n {
+            op();
+        }
+        total += start.elapsed();
+        between();
+        left -= n;
+    }
+    total
+}
+
+fn hot_path(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hot_path");
+    let ctx = CorrelationContext::new_root();
+
+    group.bench_function("observe_emit_no_pipeline", |b| {
+        // What generated code does: check first, build the record only if
+        // someone listens.
+        b.iter(|| {
+            if observe::__private::enabled() {
+                observe::__private::submit(
+                    Record::new(EventType::RetrievalStarted, ctx).processor("retrieval"),
+                )
+            }
+        })
+    });
+
+    let guard = observe::init(
+        Config::default()
+            .sink(NullSink)
+            .queue_capacity(16_384)
+            .fallback(std::io::sink()),
+    )
+    .expect("install the pipeline");
+    group.bench_function("observe_emit", |b| {
+        b.iter_custom(|iters| {
+            chunked(
+                iters,
+                || {
+                    observe::__private::submit(
+                        Record::new(EventType::RetrievalStarted, ctx).processor("retrieval"),
+                    )
+                },
+                || {
+                    assert_eq!(
+                        observe::flush(Duration::from_secs(10)),
+                        FlushOutcome::Flushed
+                    )
+                },
+            )
+        })
+    });
+    let stats = observe::stats();
+    assert_eq!(
+        stats.dropped, 0,
+        "the hot-path benchmark must measure accepted emits: {stats:?}"
+    );
+    drop(guard);
+
+    fastrace::set_reporter(DiscardReporter, FastraceConfig::default());
+    group.bench_function("fastrace_span_in_root", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(CHUNK);
+                let root = Span::root("request", SpanContext::random());
+                let start = Instant::now();
+                for _ in 0..n {
+                    drop(black_box(Span::enter_with_parent("retrieval", &root)));
+                }
+                total += start.elapsed();
+                drop(root);
+                left -= n;
+            }
+            total
+        })
+    });
+    group.bench_function("fastrace_local_span_in_root", |b| {
+        b.iter_custom(|iters| {
+            let mut root = Some(Span::root("request", SpanContext::random()));
+            let mut parent = root.as_ref().map(Span::set_local_parent);
+            let time = chunked(
+                iters,
+                || drop(black_box(LocalSpan::enter_with_local_parent("retrieval"))),
+                || {
+                    parent = None;
+                    root = Some(Span::root("request", SpanContext::random()));
+                    parent = root.as_ref().map(Span::set_local_parent);
+                },
+            );
+            drop(parent);
+            drop(root);
+            time
+        })
+    });
+    group.bench_function("fastrace_root_span", |b| {
+        b.iter(|| drop(black_box(Span::root("retrieval", SpanContext::random()))))
+    });
+    fastrace::flush();
+
+    let (writer, _appender_guard) = tracing_appender::non_blocking(std::io::sink());
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(writer)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        group.bench_function("tracing_event_json_non_blocking", |b| {
+            b.iter(|| tracing::info!(processor = "retrieval", "retrieval_started"))
+        });
+    });
+    group.finish();
+}
+
+fn worker_throughput(c: &mut Criterion) {
+    const EVENTS: u64 = 10_000;
+    let path =
+        std::env::temp_dir().join(format!("observe-bench-{}/events.jsonl", std::process::id()));
+    let guard = observe::init(
+        Config::default()
+            .sink(JsonlSink::open(&path).expect("open the bench file"))
+            .queue_capacity(EVENTS as usize * 2)
+            .fallback(std::io::sink()),
+    )
+    .expect("install the pipeline");
+    let mut group = c.benchmark_group("worker");
+    group.throughput(Throughput::Elements(EVENTS));
+    group.bench_with_input(
+        BenchmarkId::new("jsonl_sanitized", EVENTS),
+        &EVENTS,
+        |b, &events| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    // Records are built untimed, so the figure is the
+                    // worker's rate (sanitize, serialize, write), not the
+                    // producer's cost of building payloads.
+                    let ctx = CorrelationContext::new_root();
+                    let records: Vec<Record> = (0..events)
+                        .map(|n| {
+                            Record::new(EventType::RetrievalComplete, ctx)
+                                .processor("retrieval")
+                                .json(serde_json::json!({
+                                    "query": "how do I reset my password",
+                                    "documents": n % 7,
+                                    "user": "someone@example.com",
+                                    "token": if n % 100 == 0 { "sk-abcdef0123456789" } else { "none" },
+                                }))
+                        })
+                        .collect();
+                    let start = Instant::now();
+                    for record in records {
+                        observe::__private::submit(record);
+                    }
+                    assert_eq!(
+                        observe::flush(Duration::from_secs(60)),
+                        FlushOutcome::Flushed
+                    );
+                    total += start.elapsed();
+                }
+                total
+            })
+        },
+    );
+    group.finish();
+    let stats = observe::stats();
+    assert_eq!(stats.dropped, 0, "throughput run dropped events: {stats:?}");
+    assert_eq!(
+        stats.failed_writes, 0,
+        "throughput run failed writes: {stats:?}"
+    );
+    drop(guard);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap_or(&path));
+}
+
+/// Reads criterion's mean estimate (ns) for one benchmark of this run.
+fn mean_ns(group: &str, name: &str) -> Option<f64> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| "target".into(), std::path::PathBuf::from);
+    let path = target
+        .join("criterion")
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    json["mean"]["point_estimate"].as_f64()
+}
+
+fn report() {
+    let Some(emit) = mean_ns("hot_path", "observe_emit") else {
+        return;
+    };
+    println!("\nratios (observe_emit / peer; below 1.0 means observe is cheaper):");
+    for peer in [
+        "fastrace_span_in_root",
+        "fastrace_local_span_in_root",
+        "fastrace_root_span",
+        "tracing_event_json_non_blocking",
+    ] {
+        if let Some(ns) = mean_ns("hot_path", peer) {
+            println!(
+                "  observe_emit {emit:.1} ns / {peer} {ns:.1} ns = {:.2}",
+                emit / ns
+            );
+        }
+    }
+    if let Some(ns) = mean_ns("worker", "jsonl_sanitized/10000") {
+        println!(
+            "worker: {:.0} events/s into JSONL, sanitized",
+            10_000.0 / (ns / 1e9)
+        );
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    hot_path(&mut c);
+    worker_throughput(&mut c);
+    c.final_summary();
+    report();
+}

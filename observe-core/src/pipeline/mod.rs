@@ -1,0 +1,312 @@
+//! The delivery pipeline: at-most-once, fire-and-forget, nothing lost
+//! silently.
+//!
+//! [`init`] installs one global pipeline: a bounded lock-free queue, a
+//! worker thread that drains it in batches, sanitizes every event and writes
+//! the batches to a [`Sink`](crate::sink::Sink) through a
+//! [circuit breaker](crate::breaker), and a fallback writer (standard error
+//! by default) for every batch the sink did not take. Emitting (see
+//! [`submit`]) never blocks: a full queue drops the event and counts it.
+//!
+//! Every emitted event ends up written, fallen back, or counted as dropped;
+//! [`stats`] shows the totals, and dropped events are also reported in-band
+//! (see [`Config::drop_notice_interval`]): the worker sends an
+//! `error_occurred` event with `error_type` `observe.events_dropped`,
+//! `processor` `observe`, and the number in `events_dropped`, at most once
+//! per interval and once more at shutdown.
+//!
+//! Sanitization: each event goes through the configured
+//! [`Sanitizer`](crate::sanitize::Sanitizer); when it changed something, the
+//! report is attached to the payload as `"_redactions": {rule: count}`
+//! (left out if adding it would push the payload over the 10 KiB limit).
+//!
+//! ```
+//! use std::time::Duration;
+//! use observe_core::EventType;
+//! use observe_core::pipeline::{self, Config, FlushOutcome};
+//! use observe_core::sink::MemorySink;
+//!
+//! let sink = MemorySink::new();
+//! let guard = pipeline::init(Config::default().sink(sink.clone())).unwrap();
+//! pipeline::emit_event(EventType::MessageReceived, serde_json::json!({ "channel": "web" }));
+//! assert_eq!(pipeline::flush(Duration::from_secs(5)), FlushOutcome::Flushed);
+//! assert_eq!(sink.events()[0].payload["channel"], "web");
+//! drop(guard); // flushes and stops the worker; `init` may be called again
+//! ```
+
+mod config;
+mod record;
+mod stats;
+mod worker;
+mod writer;
+
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::ArrayQueue;
+
+pub use config::{
+    Config, DEFAULT_BATCH_LINGER, DEFAULT_BATCH_SIZE, DEFAULT_BREAKER_OPEN,
+    DEFAULT_BREAKER_THRESHOLD, DEFAULT_DROP_NOTICE_INTERVAL, DEFAULT_QUEUE_CAPACITY,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
+};
+pub use record::{ErrorRecord, Record, RecordPayload, emit_event, enabled, submit};
+pub use stats::Stats;
+
+use stats::Counters;
+
+/// The installed pipeline, or null. Pipelines are leaked on purpose (see
+/// [`init`]), so a pointer read here stays valid forever.
+static CURRENT: AtomicPtr<Shared> = AtomicPtr::new(ptr::null_mut());
+/// The most recently installed pipeline, for `stats()` after shutdown.
+static LAST: AtomicPtr<Shared> = AtomicPtr::new(ptr::null_mut());
+/// Serializes `init` and shutdown.
+static INSTALL: Mutex<()> = Mutex::new(());
+
+/// The state shared by emitters, the worker and the guard.
+pub(crate) struct Shared {
+    queue: ArrayQueue<Record>,
+    batch_size: usize,
+    worker_parked: AtomicBool,
+    worker: OnceLock<Thread>,
+    counters: Counters,
+    flush_requested: AtomicU64,
+    shutdown: AtomicBool,
+    /// When shutdown began (set before `shutdown`).
+    shutdown_at: OnceLock<Instant>,
+    control: Mutex<Control>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Control {
+    /// The highest flush request the worker has completed.
+    flushed: u64,
+    /// The worker has finished its shutdown.
+    finished: bool,
+}
+
+impl Shared {
+    /// The hot path: one non-blocking push; a full queue drops and counts.
+    #[inline]
+    fn push(&self, record: Record) {
+        match self.queue.push(record) {
+            Ok(()) => {
+                // Wake a sleeping worker only once a full batch is waiting;
+                // otherwise it wakes by itself after the linger time.
+                if self.worker_parked.load(Ordering::Relaxed) && self.queue.len() >= self.batch_size
+                {
+                    self.wake();
+                }
+            }
+            Err(_dropped) => {
+                self.counters.dropped_full.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(thread) = self.worker.get() {
+            thread.unpark();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Control> {
+        self.control.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until `done` holds or `deadline` passes; true if it holds.
+    fn wait_until(&self, deadline: Instant, done: impl Fn(&Control) -> bool) -> bool {
+        let mut control = self.lock();
+        loop {
+            if done(&control) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            control = self
+                .changed
+                .wait_timeout(control, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        self.counters.snapshot(self.queue.len())
+    }
+}
+
+/// The installed pipeline, if any: one atomic load.
+#[inline]
+pub(crate) fn installed() -> Option<&'static Shared> {
+    let shared = CURRENT.load(Ordering::Acquire);
+    // SAFETY: non-null pointers stored in CURRENT come from `Box::leak` in
+    // `init` and are never freed, so they are valid for 'static.
+    unsafe { shared.as_ref() }
+}
+
+/// Why [`init`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitError {
+    /// A pipeline is installed already; drop its [`Guard`] first.
+    #[error("observe: a pipeline is already installed; drop its Guard before calling init again")]
+    AlreadyInstalled,
+    /// The worker's threads or runtime could not be started.
+    #[error("observe: cannot start the pipeline's worker: {0}")]
+    Worker(#[source] std::io::Error),
+}
+
+/// Installs the global pipeline. Emitting does nothing until this is called.
+///
+/// Returns [`InitError::AlreadyInstalled`] while another pipeline is
+/// installed. Once its [`Guard`] is dropped, `init` may be called again (tests
+/// do that); each `init` allocates a pipeline (mostly its queue) that is
+/// never freed, so that an emitting thread racing with shutdown can never
+/// touch freed memory. Re-initializing is meant for tests, not for a loop.
+pub fn init(config: Config) -> Result<Guard, InitError> {
+    let _install = INSTALL.lock().unwrap_or_else(PoisonError::into_inner);
+    if installed().is_some() {
+        return Err(InitError::AlreadyInstalled);
+    }
+    crate::observed::install_panic_hook();
+    let batch_size = config.batch_size.min(config.queue_capacity);
+    let shutdown_timeout = config.shutdown_timeout;
+    let shared: &'static Shared = Box::leak(Box::new(Shared {
+        queue: ArrayQueue::new(config.queue_capacity),
+        batch_size,
+        worker_parked: AtomicBool::new(false),
+        worker: OnceLock::new(),
+        counters: Counters::default(),
+        flush_requested: AtomicU64::new(0),
+        shutdown: AtomicBool::new(false),
+        shutdown_at: OnceLock::new(),
+        control: Mutex::new(Control::default()),
+        changed: Condvar::new(),
+    }));
+    let worker = worker::Worker::new(shared, config).map_err(InitError::Worker)?;
+    let handle = std::thread::Builder::new()
+        .name("observe-worker".to_owned())
+        .spawn(move || worker.run())
+        .map_err(InitError::Worker)?;
+    let _ = shared.worker.set(handle.thread().clone());
+    let raw = ptr::from_ref(shared).cast_mut();
+    LAST.store(raw, Ordering::Release);
+    CURRENT.store(raw, Ordering::Release);
+    Ok(Guard {
+        shared,
+        worker: Some(handle),
+        shutdown_timeout,
+    })
+}
+
+/// How a [`flush`] or a shutdown ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FlushOutcome {
+    /// Everything emitted before the call was written or fallen back (or
+    /// counted as dropped).
+    Flushed,
+    /// The timeout passed first; the rest is still on its way.
+    TimedOut,
+    /// No pipeline is installed: there was nothing to flush.
+    NotInstalled,
+}
+
+/// Waits until everything emitted before this call has been written to the
+/// sink or to the fallback, or until `timeout` passes; says which.
+///
+/// It blocks the calling thread (never the worker), so from async code call
+/// it where blocking is acceptable, for example at the end of `main`.
+pub fn flush(timeout: Duration) -> FlushOutcome {
+    let Some(shared) = installed() else {
+        return FlushOutcome::NotInstalled;
+    };
+    let deadline = Instant::now() + timeout;
+    let ticket = shared.flush_requested.fetch_add(1, Ordering::AcqRel) + 1;
+    shared.wake();
+    if shared.wait_until(deadline, |c| c.flushed >= ticket || c.finished) {
+        FlushOutcome::Flushed
+    } else {
+        FlushOutcome::TimedOut
+    }
+}
+
+/// The totals of the installed pipeline, or of the last one after its guard
+/// was dropped; all zero before the first [`init`].
+pub fn stats() -> Stats {
+    let shared = installed().or_else(|| {
+        // SAFETY: as in `installed`: leaked, never freed.
+        unsafe { LAST.load(Ordering::Acquire).as_ref() }
+    });
+    shared.map(Shared::stats).unwrap_or_default()
+}
+
+/// Keeps the pipeline installed. Dropping it uninstalls the pipeline (later
+/// emits do nothing), then delivers what is queued within the shutdown
+/// timeout, and returns within that timeout even if the sink hangs. It only
+/// blocks on std primitives, never on an async runtime, so dropping it
+/// inside a current-thread tokio runtime cannot deadlock.
+#[must_use = "dropping the guard shuts the pipeline down"]
+pub struct Guard {
+    shared: &'static Shared,
+    worker: Option<JoinHandle<()>>,
+    shutdown_timeout: Duration,
+}
+
+impl Guard {
+    /// Shuts down now and says whether everything was delivered in time.
+    pub fn shutdown(mut self) -> FlushOutcome {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> FlushOutcome {
+        let Some(worker) = self.worker.take() else {
+            return FlushOutcome::Flushed;
+        };
+        let deadline = Instant::now() + self.shutdown_timeout;
+        {
+            let _install = INSTALL.lock().unwrap_or_else(PoisonError::into_inner);
+            let raw = ptr::from_ref(self.shared).cast_mut();
+            let _ =
+                CURRENT.compare_exchange(raw, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire);
+        }
+        let _ = self.shared.shutdown_at.set(Instant::now());
+        self.shared.shutdown.store(true, Ordering::Release);
+        self.shared.wake();
+        if !self.shared.wait_until(deadline, |c| c.finished) {
+            // The worker is still busy with a hung sink: leave it behind.
+            return FlushOutcome::TimedOut;
+        }
+        let _ = worker.join();
+        // An emitter that read the pointer just before it was cleared may
+        // have pushed after the worker's last look: count those as dropped.
+        let mut late = 0;
+        while self.shared.queue.pop().is_some() {
+            late += 1;
+        }
+        Counters::add(&self.shared.counters.accepted, late);
+        Counters::add(&self.shared.counters.dropped_late, late);
+        FlushOutcome::Flushed
+    }
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("running", &self.worker.is_some())
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

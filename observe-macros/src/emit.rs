@@ -1,0 +1,126 @@
+//! Expansion of `emit!(EventType::X, payload)`: the type must be a registry
+//! path, never a string; the payload is JSON-like (`{ "key": value }`) or any
+//! `Serialize` expression.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::{Expr, Path, Token};
+
+use crate::registry;
+
+struct EmitInput {
+    krate: Path,
+    event_type: Expr,
+    payload: Option<TokenStream>,
+}
+
+impl Parse for EmitInput {
+    fn parse(input: ParseStream) -> syn::Result<EmitInput> {
+        let mut krate: Path = syn::parse_quote!(::observe);
+        if input.peek(Token![crate]) && input.peek2(Token![=]) {
+            input.parse::<Token![crate]>()?;
+            input.parse::<Token![=]>()?;
+            krate = input.parse()?;
+            input.parse::<Token![,]>()?;
+        }
+        let event_type: Expr = input.parse()?;
+        check_event_type(&event_type, &krate)?;
+        let payload = if input.is_empty() {
+            None
+        } else {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                None
+            } else {
+                Some(input.parse::<TokenStream>()?)
+            }
+        };
+        Ok(EmitInput {
+            krate,
+            event_type,
+            payload,
+        })
+    }
+}
+
+/// Only a path (`EventType::MessageReceived`) names an event type; a string
+/// is refused with the variant to write instead.
+fn check_event_type(event_type: &Expr, krate: &Path) -> syn::Result<()> {
+    match event_type {
+        Expr::Path(_) => Ok(()),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => {
+            let name = s.value();
+            let krate = quote!(#krate).to_string().replace(' ', "");
+            let krate = krate.trim_start_matches("::");
+            let message = match registry::EVENT_TYPES.iter().find(|(wire, _)| *wire == name) {
+                Some((_, variant)) => format!(
+                    "emit! takes an event type from the registry, not a string: write `{krate}::EventType::{variant}`"
+                ),
+                None => {
+                    let hint =
+                        registry::closest(&name, registry::EVENT_TYPES.iter().map(|(w, _)| *w))
+                            .and_then(|w| registry::EVENT_TYPES.iter().find(|(wire, _)| *wire == w))
+                            .map(|(_, v)| format!("; did you mean `{krate}::EventType::{v}`?"))
+                            .unwrap_or_default();
+                    format!(
+                        "emit! takes an event type from the registry, not a string, and `{name}` is not a registered event type{hint}; \
+                         to add a type of your own, declare it with `{krate}::registry!` and write its variant, \
+                         for example `events::EventType::{}`",
+                        pascal_case(&name)
+                    )
+                }
+            };
+            Err(syn::Error::new(s.span(), message))
+        }
+        other => Err(syn::Error::new_spanned(
+            other,
+            "emit! takes an event type from the registry, for example `observe::EventType::MessageReceived`",
+        )),
+    }
+}
+
+pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    let EmitInput {
+        krate,
+        event_type,
+        payload,
+    } = syn::parse2(input)?;
+    let payload = match payload {
+        None => quote!(#krate::__private::serde_json::Value::Null),
+        Some(tokens) => {
+            let is_object_literal = matches!(
+                tokens.clone().into_iter().next(),
+                Some(proc_macro2::TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Brace
+            );
+            if is_object_literal {
+                quote!(#krate::__private::serde_json::json!(#tokens))
+            } else {
+                quote!(#krate::__private::to_payload(&(#tokens)))
+            }
+        }
+    };
+    Ok(quote! {
+        if #krate::__private::enabled() {
+            #krate::__private::emit_event(#event_type, #payload)
+        }
+    })
+}
+
+/// `rerank_started` as `RerankStarted`, for suggestions.
+fn pascal_case(snake: &str) -> String {
+    snake
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}

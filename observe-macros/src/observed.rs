@@ -1,0 +1,249 @@
+//! Expansion of `#[observed]`: the function keeps its signature, and its body
+//! becomes one call into the runtime with one static metadata item.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Block, Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Stmt, Type};
+
+use crate::args::{Args, ErrMode};
+
+pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let mut function = parse_function(item)?;
+    if let Some(constness) = &function.sig.constness {
+        return Err(syn::Error::new(
+            constness.span(),
+            "#[observed] cannot instrument a `const fn`: events are emitted at run time",
+        ));
+    }
+    let args = Args::parse(attr, &argument_names(&function))?;
+    let krate = &args.krate;
+    let processor_ident = Ident::new(&args.processor.value(), args.processor.span());
+    let registry = match &args.registry {
+        Some(path) => quote!(#path),
+        None => quote!(#krate::registry),
+    };
+    let name = match &args.name {
+        Some(name) => quote!(#name),
+        None => {
+            let ident = function.sig.ident.to_string();
+            quote!(#ident)
+        }
+    };
+    let call_site = quote_spanned! {args.processor.span()=>
+        static __OBSERVE_CALL: #krate::__private::CallSite = #krate::__private::CallSite {
+            processor: &#registry::processors::#processor_ident,
+            name: #name,
+            module_path: ::core::module_path!(),
+        };
+        #[allow(unused_imports)]
+        use #krate::__private::{DebugPreview as _, DisplayPreview as _, ErrTerminal as _, OkTerminal as _};
+    };
+    let preview = match &args.input {
+        Some(input) => quote! {
+            ::core::option::Option::Some((&#krate::__private::PreviewProbe(&(#input))).observe_preview())
+        },
+        None => quote!(::core::option::Option::None),
+    };
+    // Spanned on the return type, so a missing `Display` points there.
+    let output_span = match &function.sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => function.sig.ident.span(),
+    };
+    let describe = match args.err {
+        ErrMode::Display => quote_spanned! {output_span=>
+            |e| #krate::__private::DisplayMessage::observe_message(e)
+        },
+        ErrMode::Debug => quote_spanned! {output_span=>
+            |e| #krate::__private::DebugMessage::observe_message(e)
+        },
+    };
+    let output_type = nameable_output(&function.sig.output);
+    let classify = |body: TokenStream| {
+        quote! {
+            let __observe_out #output_type = #body;
+            let __observe_terminal =
+                (&#krate::__private::Probe(&__observe_out)).observe_terminal(#describe);
+            (__observe_out, __observe_terminal)
+        }
+    };
+
+    let block = &function.block;
+    let new_body = if function.sig.asyncness.is_some() {
+        let inner = classify(quote!(async move #block.await));
+        quote! {{
+            #call_site
+            #krate::__private::observe_async(&__OBSERVE_CALL, #preview, async move { #inner }).await
+        }}
+    } else if let Some((boxed, inner_block)) = async_trait_body(&function.block) {
+        // `#[async_trait]` has already turned `async fn` into a function that
+        // returns `Box::pin(async move { .. })`: instrument the inner future,
+        // whose output is the `Output = T` of the boxed future's type.
+        let output_type = future_output(&function.sig.output).map(|ty| quote!(: #ty));
+        let inner = quote! {
+            let __observe_out #output_type = async move #inner_block.await;
+            let __observe_terminal =
+                (&#krate::__private::Probe(&__observe_out)).observe_terminal(#describe);
+            (__observe_out, __observe_terminal)
+        };
+        let pin = &boxed.func;
+        quote! {{
+            #call_site
+            #pin(#krate::__private::observe_async(&__OBSERVE_CALL, #preview, async move { #inner }))
+        }}
+    } else {
+        let closure_output = match &function.sig.output {
+            ReturnType::Type(arrow, ty) if output_type.is_some() => quote!(#arrow #ty),
+            _ => TokenStream::new(),
+        };
+        let inner = classify(quote!((move || #closure_output #block)()));
+        quote! {{
+            #call_site
+            #krate::__private::observe_sync(&__OBSERVE_CALL, #preview, move || { #inner })
+        }}
+    };
+    *function.block = syn::parse2::<Block>(new_body)?;
+    Ok(quote!(#function))
+}
+
+/// Parses the item; anything but a function with a body is an error that
+/// says what `#[observed]` applies to.
+fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
+    if let Ok(function) = syn::parse2::<ItemFn>(item.clone()) {
+        return Ok(function);
+    }
+    let message = "#[observed] applies to functions and methods with a body";
+    match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Verbatim(tokens)) => Err(syn::Error::new_spanned(
+            tokens,
+            format!("{message}; a function without a body has nothing to observe"),
+        )),
+        Ok(other) => Err(syn::Error::new(
+            item_keyword_span(&other),
+            format!("{message}, not to this item"),
+        )),
+        Err(e) => Err(syn::Error::new(e.span(), message)),
+    }
+}
+
+/// The span of an item's leading keyword (`struct`, `enum`, ...).
+fn item_keyword_span(item: &syn::Item) -> proc_macro2::Span {
+    match item {
+        syn::Item::Struct(s) => s.struct_token.span,
+        syn::Item::Enum(e) => e.enum_token.span,
+        syn::Item::Const(c) => c.const_token.span,
+        syn::Item::Static(s) => s.static_token.span,
+        syn::Item::Impl(i) => i.impl_token.span,
+        syn::Item::Trait(t) => t.trait_token.span,
+        syn::Item::Mod(m) => m.mod_token.span,
+        syn::Item::Type(t) => t.type_token.span,
+        syn::Item::Use(u) => u.use_token.span,
+        other => other.span(),
+    }
+}
+
+/// The names bound by the function's parameters (`self` included).
+fn argument_names(function: &ItemFn) -> Vec<String> {
+    fn collect(pat: &Pat, names: &mut Vec<String>) {
+        match pat {
+            Pat::Ident(p) => names.push(p.ident.to_string()),
+            Pat::Tuple(t) => t.elems.iter().for_each(|p| collect(p, names)),
+            Pat::TupleStruct(t) => t.elems.iter().for_each(|p| collect(p, names)),
+            Pat::Struct(s) => s.fields.iter().for_each(|f| collect(&f.pat, names)),
+            Pat::Reference(r) => collect(&r.pat, names),
+            Pat::Type(t) => collect(&t.pat, names),
+            Pat::Slice(s) => s.elems.iter().for_each(|p| collect(p, names)),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    for input in &function.sig.inputs {
+        match input {
+            FnArg::Receiver(_) => names.push("self".to_owned()),
+            FnArg::Typed(typed) => collect(&typed.pat, &mut names),
+        }
+    }
+    names
+}
+
+/// `: Type` for the output binding when the return type can be written in a
+/// `let` (not when it contains `impl Trait`), which lets `?` in the body
+/// infer its error conversion.
+fn nameable_output(output: &ReturnType) -> Option<TokenStream> {
+    match output {
+        ReturnType::Default => Some(quote!(: ())),
+        ReturnType::Type(_, ty) if !contains_impl_trait(ty) => Some(quote!(: #ty)),
+        ReturnType::Type(..) => None,
+    }
+}
+
+fn contains_impl_trait(ty: &Type) -> bool {
+    // A token-level scan is enough: `impl` cannot appear in a type otherwise.
+    fn scan(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "impl",
+            proc_macro2::TokenTree::Group(g) => scan(g.stream()),
+            _ => false,
+        })
+    }
+    scan(quote!(#ty))
+}
+
+/// Recognizes the body `#[async_trait]` generates: a single
+/// `Box::pin(async move { .. })` expression. Returns the call and the inner
+/// block.
+fn async_trait_body(block: &Block) -> Option<(&syn::ExprCall, &Block)> {
+    let [Stmt::Expr(Expr::Call(call), None)] = block.stmts.as_slice() else {
+        return None;
+    };
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<_> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+        return None;
+    }
+    match &call.args[0] {
+        Expr::Async(inner) if inner.capture.is_some() => Some((call, &inner.block)),
+        _ => None,
+    }
+}
+
+/// The `T` of `-> Pin<Box<dyn Future<Output = T> + ..>>`, as `#[async_trait]`
+/// writes it; `None` when it cannot be found or contains `impl Trait`.
+fn future_output(output: &ReturnType) -> Option<&Type> {
+    fn in_type(ty: &Type) -> Option<&Type> {
+        match ty {
+            Type::Path(path) => in_path(&path.path),
+            Type::TraitObject(object) => object.bounds.iter().find_map(|bound| match bound {
+                syn::TypeParamBound::Trait(t) => in_path(&t.path),
+                _ => None,
+            }),
+            Type::Paren(inner) => in_type(&inner.elem),
+            _ => None,
+        }
+    }
+    fn in_path(path: &syn::Path) -> Option<&Type> {
+        path.segments.iter().find_map(|segment| {
+            let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::AssocType(assoc) if assoc.ident == "Output" => {
+                    Some(&assoc.ty)
+                }
+                syn::GenericArgument::Type(inner) => in_type(inner),
+                _ => None,
+            })
+        })
+    }
+    match output {
+        ReturnType::Type(_, ty) => in_type(ty).filter(|found| !contains_impl_trait(found)),
+        ReturnType::Default => None,
+    }
+}

@@ -1,0 +1,72 @@
+//! The built-in registry as the macros see it: processor names, event type
+//! names, and "did you mean" suggestions for misspellings.
+//!
+//! The runtime's `observe_core::registry` is the source of truth; a test in
+//! the `observe` crate checks that both lists agree.
+
+/// Processors of the built-in registry.
+pub const PROCESSORS: &[&str] = &["intent", "retrieval", "llm", "translation"];
+
+/// Wire names of the built-in event types, with their enum variants.
+pub const EVENT_TYPES: &[(&str, &str)] = &[
+    ("message_received", "MessageReceived"),
+    ("intent_started", "IntentStarted"),
+    ("intent_classified", "IntentClassified"),
+    ("retrieval_started", "RetrievalStarted"),
+    ("retrieval_complete", "RetrievalComplete"),
+    ("llm_started", "LlmStarted"),
+    ("llm_complete", "LlmComplete"),
+    ("translation_started", "TranslationStarted"),
+    ("translation_complete", "TranslationComplete"),
+    ("response_sent", "ResponseSent"),
+    ("error_occurred", "ErrorOccurred"),
+];
+
+/// The candidate closest to `name` by edit distance, if it is close enough
+/// to be a plausible misspelling.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let name = name.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&name, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(3) / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        assert_eq!(
+            closest("retrievl", PROCESSORS.iter().copied()),
+            Some("retrieval")
+        );
+        assert_eq!(closest("LLM", PROCESSORS.iter().copied()), Some("llm"));
+        assert_eq!(
+            closest("translaton", PROCESSORS.iter().copied()),
+            Some("translation")
+        );
+        assert_eq!(closest("billing", PROCESSORS.iter().copied()), None);
+    }
+}

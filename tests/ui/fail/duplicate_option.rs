@@ -1,0 +1,6 @@
+#[observe::observed(processor = "llm", processor = "intent")]
+fn complete(prompt: &str) -> usize {
+    prompt.len()
+}
+
+fn main() {}

@@ -1,0 +1,3 @@
+fn main() {
+    observe::emit!("message_received", { "channel": "web" });
+}

@@ -1,0 +1,3 @@
+fn main() {
+    observe::emit!("rerank_startd");
+}

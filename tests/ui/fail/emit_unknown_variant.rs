@@ -1,0 +1,5 @@
+use observe::EventType;
+
+fn main() {
+    observe::emit!(EventType::MessageRecieved, { "channel": "web" });
+}

@@ -1,0 +1,6 @@
+#[observe::observed(processor = "retrieval", input = qury)]
+fn retrieve(query: &str) -> usize {
+    query.len()
+}
+
+fn main() {}

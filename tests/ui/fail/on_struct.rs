@@ -1,0 +1,6 @@
+#[observe::observed(processor = "retrieval")]
+struct Retriever {
+    index: Vec<String>,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[observe::observed(processor = "re-trieval")]
+fn retrieve(query: &str) -> usize {
+    query.len()
+}
+
+fn main() {}

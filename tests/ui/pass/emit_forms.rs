@@ -1,0 +1,15 @@
+// emit! with no payload, a JSON-like payload, and any Serialize value.
+use observe::EventType;
+
+#[derive(serde::Serialize)]
+struct Sent {
+    status: u16,
+}
+
+fn main() {
+    let user_id = 42;
+    observe::emit!(EventType::MessageReceived);
+    observe::emit!(EventType::MessageReceived, { "channel": "web", "user": user_id });
+    observe::emit!(observe::EventType::ResponseSent, Sent { status: 200 });
+    observe::emit!(EventType::ResponseSent, vec![1, 2, 3],);
+}
