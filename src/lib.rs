@@ -46,6 +46,7 @@ pub use observe_core::{
     Payload, SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,
     WithContext, breaker, context, error_payload, reader, registry, sanitize, sink, spawn, stack,
 };
+pub use observe_core::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
 
 #[doc = include_str!("docs/observed.md")]
 #[doc(inline)]

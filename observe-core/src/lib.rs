@@ -30,5 +30,6 @@ pub use error_payload::ErrorPayload;
 pub use event::{Event, Outcome, Payload, SCHEMA_VERSION};
 pub use event_type::{CustomEventType, EventType, UnknownEventType};
 pub use ids::SpanId;
+pub use sanitize::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
 pub use timestamp::Timestamp;
 pub use traceparent::{TraceParent, TraceParentError};

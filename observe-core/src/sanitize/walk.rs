@@ -1,0 +1,142 @@
+//! Walking a JSON payload: secret-naming keys, every string (and key) at any
+//! depth, strings that hold JSON, card numbers stored as JSON numbers, and a
+//! fixed depth limit so that no input can overflow the stack.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::engine::{Engine, REDACTED};
+use super::report::SanitizeReport;
+use super::rules::{MAX_DEPTH_RULE, SENSITIVE_KEY};
+
+/// Deepest nesting kept, counting the payload object as the first level: an
+/// array or object that would be level `MAX_DEPTH + 1` is replaced by
+/// [`DEPTH_MARKER`] (and counted as `max_depth` in the report).
+pub const MAX_DEPTH: usize = 64;
+
+/// What replaces an array or object nested deeper than [`MAX_DEPTH`].
+pub const DEPTH_MARKER: &str = "[TRUNCATED: nested too deep]";
+
+const SENSITIVE_KEY_NAME: Cow<'static, str> = Cow::Borrowed(SENSITIVE_KEY);
+const MAX_DEPTH_NAME: Cow<'static, str> = Cow::Borrowed(MAX_DEPTH_RULE);
+const CARD_NAME: Cow<'static, str> = Cow::Borrowed("credit_card");
+
+/// Settings of one walk.
+pub(crate) struct Walker<'e> {
+    pub(crate) engine: &'e Engine,
+    pub(crate) cards: bool,
+}
+
+impl Walker<'_> {
+    /// Scrubs the entries of an object whose values sit at `depth`.
+    pub(crate) fn walk_map(
+        &self,
+        map: &mut Map<String, Value>,
+        depth: usize,
+        report: &mut SanitizeReport,
+    ) {
+        let mut renames: Vec<(String, String)> = Vec::new();
+        for (key, value) in map.iter_mut() {
+            let (clean_key, maybe_secret) = self.engine.scan_key(key, report);
+            if maybe_secret && self.engine.keys.is_sensitive(key) {
+                if !matches!(value, Value::String(s) if s == REDACTED) {
+                    let old = std::mem::replace(value, Value::String(REDACTED.to_owned()));
+                    drop_deep(old);
+                    report.add(&SENSITIVE_KEY_NAME, 1);
+                }
+            } else {
+                self.walk_value(value, depth, report);
+            }
+            if let Cow::Owned(clean) = clean_key {
+                renames.push((key.clone(), clean));
+            }
+        }
+        for (old, new) in renames {
+            if let Some(value) = map.remove(&old) {
+                let mut key = new.clone();
+                let mut n = 2;
+                while map.contains_key(&key) {
+                    key = format!("{new} ({n})");
+                    n += 1;
+                }
+                map.insert(key, value);
+            }
+        }
+    }
+
+    /// Scrubs one value sitting at `depth`.
+    pub(crate) fn walk_value(&self, value: &mut Value, depth: usize, report: &mut SanitizeReport) {
+        match value {
+            Value::String(text) => {
+                if let Cow::Owned(clean) = self.scrub_text(text, depth, report) {
+                    *text = clean;
+                }
+            }
+            Value::Number(n) => {
+                if self.cards && n.as_u64().is_some_and(super::luhn::is_card_number_u64) {
+                    *value = Value::String(REDACTED.to_owned());
+                    report.add(&CARD_NAME, 1);
+                }
+            }
+            Value::Array(_) | Value::Object(_) if depth >= MAX_DEPTH => {
+                let old = std::mem::replace(value, Value::String(DEPTH_MARKER.to_owned()));
+                drop_deep(old);
+                report.add(&MAX_DEPTH_NAME, 1);
+                report.mark_truncated();
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.walk_value(item, depth + 1, report);
+                }
+            }
+            Value::Object(map) => self.walk_map(map, depth + 1, report),
+            Value::Null | Value::Bool(_) => {}
+        }
+    }
+
+    /// Scrubs a string found at `depth`: as JSON when it holds a JSON object
+    /// or array, else as text.
+    pub(crate) fn scrub_text<'a>(
+        &self,
+        text: &'a str,
+        depth: usize,
+        report: &mut SanitizeReport,
+    ) -> Cow<'a, str> {
+        if looks_like_json(text)
+            && let Ok(mut inner) = serde_json::from_str::<Value>(text)
+        {
+            let mut sub = SanitizeReport::default();
+            self.walk_value(&mut inner, depth, &mut sub);
+            if sub.is_empty() {
+                return Cow::Borrowed(text);
+            }
+            if let Ok(clean) = serde_json::to_string(&inner) {
+                report.merge(&sub);
+                return Cow::Owned(clean);
+            }
+        }
+        self.engine.scan(text, report)
+    }
+}
+
+fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_ascii();
+    matches!(
+        (t.as_bytes().first(), t.as_bytes().last()),
+        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
+    )
+}
+
+/// Drops a value of any depth without recursion (serde_json's own drop
+/// recurses once per level).
+pub(crate) fn drop_deep(value: Value) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
