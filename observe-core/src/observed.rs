@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 pub use panic_hook::install as install_panic_hook;
 pub use probe::{
     DebugMessage, DebugPreview, DisplayMessage, DisplayPreview, ErrTerminal, ErrorCapture,
-    OkTerminal, PreviewProbe, Probe, Terminal,
+    MAX_CAPTURED_INPUT_BYTES, OkTerminal, PreviewProbe, Probe, Terminal,
 };
 
 use crate::pipeline::{Record, enabled, submit};

@@ -258,9 +258,12 @@ impl Engine {
                         end: m.end(),
                         rule: i,
                     });
-                } else if rule.check == Check::Card
-                    && let Some((start, end)) = rules::card_within(text, m.start(), m.end())
-                {
+                } else if let Some((start, end)) = match rule.check {
+                    // A candidate can fail as a whole yet hold a number.
+                    Check::Card => rules::card_within(text, m.start(), m.end()),
+                    Check::Phone => rules::phone_within(text, m.start(), m.end()),
+                    _ => None,
+                } {
                     hits.push(Hit {
                         start,
                         end,

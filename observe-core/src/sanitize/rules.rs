@@ -210,6 +210,36 @@ pub(crate) fn passes(check: Check, text: &str, start: usize, end: usize) -> bool
 /// card check as a whole (`4111 1111 1111 1111 2025`): tries every run of
 /// whole digit groups, longest first, then leftmost.
 pub(crate) fn card_within(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let groups = digit_groups(text, start, end);
+    let n = groups.len();
+    for width in (1..n).rev() {
+        for first in 0..=n - width {
+            let (s, _) = groups[first];
+            let (_, e) = groups[first + width - 1];
+            if super::luhn::is_card_number(&text[s..e]) {
+                return Some((s, e));
+            }
+        }
+    }
+    None
+}
+
+/// The longest phone number at the start of a candidate that failed the
+/// phone check as a whole because of what follows it
+/// (`+1 415 555 0132 0-x`): drops whole digit groups from the right, keeping
+/// the start (and so a leading `+` or `(`).
+pub(crate) fn phone_within(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let groups = digit_groups(text, start, end);
+    groups
+        .iter()
+        .rev()
+        .skip(1)
+        .map(|&(_, e)| (start, e))
+        .find(|&(s, e)| is_phone(text, s, e))
+}
+
+/// The runs of ASCII digits in `text[start..end]`, as absolute ranges.
+fn digit_groups(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let bytes = &text.as_bytes()[start..end];
     let mut groups: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -224,17 +254,7 @@ pub(crate) fn card_within(text: &str, start: usize, end: usize) -> Option<(usize
             i += 1;
         }
     }
-    let n = groups.len();
-    for width in (1..n).rev() {
-        for first in 0..=n - width {
-            let (s, _) = groups[first];
-            let (_, e) = groups[first + width - 1];
-            if super::luhn::is_card_number(&text[s..e]) {
-                return Some((s, e));
-            }
-        }
-    }
-    None
+    groups
 }
 
 /// Whether the word that contains `text[start..]` began as `scheme://`.

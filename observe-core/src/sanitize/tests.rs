@@ -269,3 +269,24 @@ fn card_numbers_next_to_other_digits() {
     assert_eq!(scrub("4111111111111111 7"), "[REDACTED] 7");
     assert_eq!(scrub("1234 5678 9012 3456"), "1234 5678 9012 3456");
 }
+
+#[test]
+fn a_phone_number_followed_by_glued_digits_is_still_redacted() {
+    // Found by the planted-secret property test: the greedy candidate
+    // `+1 415 555 0132 0` fails the boundary check because `-` follows it;
+    // the number inside it must not survive.
+    let sanitizer = Sanitizer::new();
+    for text in [
+        " +1 415 555 0132 0-€",
+        "call 415-555-0132 7-b",
+        "+44 20 7946 0958 1_x",
+    ] {
+        let (clean, report) = sanitizer.scrub_str(text);
+        assert!(
+            !clean.contains("555 0132") && !clean.contains("555-0132"),
+            "{text:?} -> {clean:?}"
+        );
+        assert!(!clean.contains("7946 0958"), "{text:?} -> {clean:?}");
+        assert_eq!(report.count("phone"), 1, "{text:?} -> {clean:?}");
+    }
+}
