@@ -57,20 +57,11 @@ fn hot_path(c: &mut Criterion) {
                         Record::new(EventType::RetrievalStarted, ctx).processor("retrieval"),
                     )
                 },
-                || {
-                    assert_eq!(
-                        observe::flush(Duration::from_secs(10)),
-                        FlushOutcome::Flushed
-                    )
-                },
+                common::flush_all,
             )
         })
     });
-    let stats = observe::stats();
-    assert_eq!(
-        stats.dropped, 0,
-        "the hot-path benchmark must measure accepted emits: {stats:?}"
-    );
+    common::assert_nothing_dropped();
     drop(guard);
 
     fastrace::set_reporter(DiscardReporter, FastraceConfig::default());
@@ -179,8 +170,8 @@ fn worker_throughput(c: &mut Criterion) {
         },
     );
     group.finish();
+    common::assert_nothing_dropped();
     let stats = observe::stats();
-    assert_eq!(stats.dropped, 0, "throughput run dropped events: {stats:?}");
     assert_eq!(
         stats.failed_writes, 0,
         "throughput run failed writes: {stats:?}"

@@ -11,14 +11,13 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use common::{CHUNK, DiscardReporter, chunked};
 use criterion::Criterion;
 use fastrace::collector::{Config as FastraceConfig, SpanContext};
 use fastrace::prelude::Span;
 use observe::sink::NullSink;
-use observe::{Config, CorrelationContext, FlushOutcome};
+use observe::{Config, CorrelationContext};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 #[observe::observed(processor = "retrieval")]
@@ -56,21 +55,10 @@ fn calls(c: &mut Criterion) {
     .expect("install the pipeline");
     group.bench_function("observed", |b| {
         b.iter_custom(|iters| {
-            request.in_scope(|| {
-                chunked(iters, observed_empty, || {
-                    assert_eq!(
-                        observe::flush(Duration::from_secs(10)),
-                        FlushOutcome::Flushed
-                    )
-                })
-            })
+            request.in_scope(|| chunked(iters, observed_empty, common::flush_all))
         })
     });
-    let stats = observe::stats();
-    assert_eq!(
-        stats.dropped, 0,
-        "every measured call was accepted: {stats:?}"
-    );
+    common::assert_nothing_dropped();
     drop(guard);
 
     fastrace::set_reporter(DiscardReporter, FastraceConfig::default());

@@ -70,3 +70,20 @@ pub fn print_ratios(group: &str, subject: &str, peers: &[&str]) {
         }
     }
 }
+
+/// Waits until the pipeline has written everything emitted so far.
+pub fn flush_all() {
+    assert_eq!(
+        observe::flush(Duration::from_secs(10)),
+        observe::FlushOutcome::Flushed
+    );
+}
+
+/// Checks that no measured emit was a (cheaper) dropped one.
+pub fn assert_nothing_dropped() {
+    let stats = observe::stats();
+    assert_eq!(
+        stats.dropped, 0,
+        "the benchmark must measure accepted emits only: {stats:?}"
+    );
+}
