@@ -145,9 +145,29 @@ async fn delivered(sink: &StallingSink, ids: &[uuid::Uuid], guard: observe::Guar
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_complete_while_the_sink_is_blocked() {
+/// Runs `test` on its own two-thread runtime, alone in this binary (the
+/// pipeline is global).
+fn alone<F: std::future::Future<Output = ()>>(test: impl FnOnce() -> F) {
     let _serial = serial();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(test());
+}
+
+#[test]
+fn requests_complete_while_the_sink_is_blocked() {
+    alone(blocked);
+}
+
+#[test]
+fn requests_do_not_wait_for_a_sink_that_sleeps_100_ms_per_write() {
+    alone(sleeping);
+}
+
+async fn blocked() {
     let sink = StallingSink::new(None);
     let guard = install(&sink);
 
@@ -170,9 +190,7 @@ async fn requests_complete_while_the_sink_is_blocked() {
     delivered(&sink, &ids, guard).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_do_not_wait_for_a_sink_that_sleeps_100_ms_per_write() {
-    let _serial = serial();
+async fn sleeping() {
     let sink = StallingSink::new(Some(Duration::from_millis(100)));
     let guard = install(&sink);
 
