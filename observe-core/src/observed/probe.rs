@@ -111,7 +111,7 @@ pub struct PreviewProbe<'a, T: ?Sized>(pub &'a T);
 
 /// Previews an input through `Display` (preferred).
 pub trait DisplayPreview {
-    /// The input's text, at most [`MAX_CAPTURED_INPUT_BYTES`].
+    /// The input's text, at most 16 KiB (`MAX_CAPTURED_INPUT_BYTES`).
     fn observe_preview(&self) -> String;
 }
 
@@ -123,7 +123,7 @@ impl<T: fmt::Display + ?Sized> DisplayPreview for PreviewProbe<'_, T> {
 
 /// Previews an input through `Debug`, when it has no `Display`.
 pub trait DebugPreview {
-    /// The input's text, at most [`MAX_CAPTURED_INPUT_BYTES`].
+    /// The input's text, at most 16 KiB (`MAX_CAPTURED_INPUT_BYTES`).
     fn observe_preview(&self) -> String;
 }
 
