@@ -1,6 +1,6 @@
 //! How a request ends decides `response_sent`'s outcome: the layer around
 //! hand-written services that answer 5xx, return an error, never finish
-//! (their future is dropped) or panic. Each request still gets exactly one
+//! (their future is dropped) or panic (in their future or in `call`). Each request still gets exactly one
 //! `response_sent`. Without a pipeline the layer still sets the context and
 //! the headers.
 #![cfg(feature = "http")]
@@ -24,6 +24,7 @@ enum Behaviour {
     Fail,
     Pending,
     Panic,
+    PanicInCall,
 }
 
 #[derive(Clone, Copy)]
@@ -42,6 +43,10 @@ impl tower_service::Service<http::Request<()>> for Inner {
 
     fn call(&mut self, _: http::Request<()>) -> BoxFuture {
         let behaviour = self.0;
+        assert!(context::current().is_some(), "call runs in the context too");
+        if let Behaviour::PanicInCall = behaviour {
+            panic!("the service broke before returning a future");
+        }
         Box::pin(async move {
             assert!(
                 context::current().is_some(),
@@ -55,7 +60,7 @@ impl tower_service::Service<http::Request<()>> for Inner {
                 }
                 Behaviour::Fail => Err("backend unreachable"),
                 Behaviour::Pending => std::future::pending().await,
-                Behaviour::Panic => panic!("handler exploded"),
+                Behaviour::Panic | Behaviour::PanicInCall => panic!("handler exploded"),
             }
         })
     }
@@ -188,6 +193,21 @@ fn a_panicking_handler_is_recorded_as_panic() {
             assert!(joined.unwrap_err().is_panic());
             vec![id]
         })
+    });
+    assert_eq!(sent(&chains[0]).outcome, Some(Outcome::Panic));
+}
+
+#[test]
+fn a_service_whose_call_panics_is_recorded_as_panic() {
+    let chains = with_pipeline(|| {
+        let mut service = CorrelationService::new(Inner(Behaviour::PanicInCall));
+        let (request, id) = request();
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            tower_service::Service::call(&mut service, request)
+        }));
+        assert!(called.is_err());
+        assert_eq!(context::current(), None, "the context was left on unwind");
+        vec![id]
     });
     assert_eq!(sent(&chains[0]).outcome, Some(Outcome::Panic));
 }

@@ -37,7 +37,7 @@
 //!    error from the inner service. If the future is dropped before it
 //!    finishes (the client went away, a timeout fired), `response_sent` is
 //!    still emitted, with outcome `cancelled` (`panic` if it was dropped by
-//!    a panic).
+//!    a panic, or if the inner service's `call` panicked).
 //!
 //! Emitting never blocks and never fails the request: with no pipeline
 //! installed the layer only sets the context and the headers, and whatever
@@ -123,7 +123,8 @@ pub const CORRELATION_ID_HEADER: HeaderName = HeaderName::from_static("x-correla
 /// The W3C `traceparent` header: read from requests, set on responses.
 pub const TRACEPARENT_HEADER: HeaderName = HeaderName::from_static("traceparent");
 
-/// The longest `path`, `route` or `user_agent` put in a payload, in bytes;
+/// The longest `method`, `path`, `route` or `user_agent` put in a payload,
+/// in bytes;
 /// longer values are cut (at a character boundary).
 pub const MAX_FIELD_LEN: usize = 512;
 
@@ -377,14 +378,17 @@ where
             pipeline::submit(Record::new(EventType::MessageReceived, context).json(payload));
         }
         request.extensions_mut().insert(context);
+        // Made before the inner call, so that a panic in `call` itself still
+        // ends the request with a `response_sent` (outcome `panic`).
+        let guard = RequestGuard {
+            context,
+            start,
+            done: false,
+        };
         let inner = context.in_scope(|| self.inner.call(request));
         ResponseFuture {
             inner: inner.with_context(context),
-            guard: RequestGuard {
-                context,
-                start,
-                done: false,
-            },
+            guard,
         }
     }
 }
@@ -396,7 +400,10 @@ fn received_payload<B>(
     route: Option<&RouteFnDyn>,
 ) -> Value {
     let mut payload = Map::new();
-    payload.insert("method".into(), Value::from(request.method().as_str()));
+    payload.insert(
+        "method".into(),
+        Value::from(capped(request.method().as_str().as_bytes())),
+    );
     payload.insert(
         "path".into(),
         Value::from(capped(request.uri().path().as_bytes())),
