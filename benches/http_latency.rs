@@ -228,7 +228,7 @@ fn report(rounds: &[Vec<Figures>]) {
         rounds.len()
     );
     println!(
-        "{:<8} {:>15} {:>10} {:>10} {:>10} {:>10} {:>12} {:>11} {:>11} {:>10} {:>11} {:>10}",
+        "{:<8} {:>15} {:>10} {:>10} {:>10} {:>10} {:>12} {:>11} {:>11} {:>10} {:>11} {:>10} {:>10}",
         "sink",
         "criterion mean",
         "p50",
@@ -240,6 +240,7 @@ fn report(rounds: &[Vec<Figures>]) {
         "written",
         "fallen back",
         "dropped",
+        "pending",
         "emitted",
     );
     let null_criterion = rounds[0][0].criterion_mean.map_or(f64::NAN, us);
@@ -263,7 +264,7 @@ fn report(rounds: &[Vec<Figures>]) {
         let criterion = first.criterion_mean.map_or(f64::NAN, us);
         let total = |f: fn(&Stats) -> u64| rounds.iter().map(|r| f(&r[s].stats)).sum::<u64>();
         println!(
-            "{:<8} {:>12.1} us {:>7.1} us {:>7.1} us {:>7.1} us {:>10.3} {:>12.3} {:>11.3} {:>11} {:>10} {:>11} {:>10}",
+            "{:<8} {:>12.1} us {:>7.1} us {:>7.1} us {:>7.1} us {:>10.3} {:>12.3} {:>11.3} {:>11} {:>10} {:>11} {:>10} {:>10}",
             first.name,
             criterion,
             p50,
@@ -275,11 +276,12 @@ fn report(rounds: &[Vec<Figures>]) {
             total(|s| s.written),
             total(|s| s.fallen_back),
             total(|s| s.dropped),
+            total(|s| s.pending),
             total(|s| s.emitted),
         );
     }
     println!(
-        "(written/fallen back/dropped/emitted: pipeline totals over the load-loop rounds; round 1 includes criterion's requests)"
+        "(pipeline totals summed over the rounds, read when each load loop ended, before shutdown delivered what was pending; round 1 includes criterion's requests)"
     );
 }
 
