@@ -48,6 +48,13 @@ pub use observe_core::{
 };
 pub use observe_core::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
 
+/// HTTP correlation middleware: a `tower` layer (for axum and other
+/// tower-based servers) that runs each request in its own correlation
+/// context and emits `message_received` and `response_sent`. Needs the
+/// `http` feature.
+#[cfg(feature = "http")]
+pub use observe_core::http;
+
 #[doc = include_str!("docs/observed.md")]
 #[doc(inline)]
 pub use observe_macros::observed;

@@ -1,7 +1,8 @@
 //! Runtime of `observe`: the event model (schema version 1), the event type
 //! registry, the correlation context that links events into one chain per
 //! request, the sanitizer, the delivery pipeline and its sinks, and the
-//! runtime behind the `#[observed]` and `emit!` macros.
+//! runtime behind the `#[observed]` and `emit!` macros; with the `http`
+//! feature, the HTTP correlation middleware ([`http`]).
 //!
 //! Applications use this crate through the `observe` facade, which re-exports
 //! everything public here together with the macros.
@@ -14,6 +15,8 @@ pub mod emit;
 pub mod error_payload;
 pub mod event;
 pub mod event_type;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod ids;
 pub mod observed;
 pub mod pipeline;
