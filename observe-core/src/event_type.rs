@@ -59,13 +59,15 @@ pub enum EventType {
 /// its name at compile time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CustomEventType {
-    name: &'static str,
+    /// A thin pointer (to a `&'static str`), so that an `EventType` stays
+    /// two words and records on the hot path stay small.
+    name: &'static &'static str,
 }
 
 impl CustomEventType {
     /// Used by [`registry!`](crate::registry!), which checks `name` first.
     #[doc(hidden)]
-    pub const fn __declare(name: &'static str) -> CustomEventType {
+    pub const fn __declare(name: &'static &'static str) -> CustomEventType {
         crate::registry::assert_valid_event_name(name);
         CustomEventType { name }
     }

@@ -182,6 +182,18 @@ macro_rules! registry {
                     }
                 }
 
+                /// This type as an [`observe::EventType`](crate::EventType)
+                /// (checked when the program compiles).
+                pub const fn custom(self) -> $crate::event_type::CustomEventType {
+                    match self {
+                        $( EventType::$variant => {
+                            const TYPE: $crate::event_type::CustomEventType =
+                                $crate::event_type::CustomEventType::__declare(&$name);
+                            TYPE
+                        } )*
+                    }
+                }
+
                 /// The type registered under `name`, in this registry or in
                 /// the built-in one (for readers of this application's events).
                 pub fn parse(name: &str) -> ::core::option::Option<$crate::EventType> {
@@ -195,13 +207,7 @@ macro_rules! registry {
 
             impl ::core::convert::From<EventType> for $crate::EventType {
                 fn from(event_type: EventType) -> $crate::EventType {
-                    match event_type {
-                        $( EventType::$variant => {
-                            const TYPE: $crate::event_type::CustomEventType =
-                                $crate::event_type::CustomEventType::__declare($name);
-                            $crate::EventType::Custom(TYPE)
-                        } )*
-                    }
+                    $crate::EventType::Custom(event_type.custom())
                 }
             }
 
@@ -212,12 +218,8 @@ macro_rules! registry {
                     $(#[$processor_meta])*
                     pub static $processor: $crate::registry::Processor = $crate::registry::Processor {
                         name: ::core::stringify!($processor),
-                        started: $crate::EventType::Custom(
-                            $crate::event_type::CustomEventType::__declare(super::EventType::$started.as_str()),
-                        ),
-                        complete: $crate::EventType::Custom(
-                            $crate::event_type::CustomEventType::__declare(super::EventType::$complete.as_str()),
-                        ),
+                        started: $crate::EventType::Custom(super::EventType::$started.custom()),
+                        complete: $crate::EventType::Custom(super::EventType::$complete.custom()),
                     };
                 )*
             }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::OnceLock;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -28,23 +28,32 @@ pub struct Timestamp(i64);
 impl Timestamp {
     /// The current time.
     ///
-    /// Read from the monotonic clock, anchored to the system clock at the
-    /// first call in the process: one clock read (no system call) gives both
-    /// the wall-clock time and, by difference, exact durations, and time
-    /// never goes backwards between the events of one span, whatever the
-    /// system clock does. The price is that a step of the system clock after
-    /// the anchor (not a gradual NTP slew, which the monotonic clock follows)
-    /// is not seen until the process restarts.
+    /// Read from the CPU's time-stamp counter where it is reliable (through
+    /// `fastant`, the clock `fastrace` uses; the monotonic clock elsewhere),
+    /// anchored to the system clock at the first call in the process: one
+    /// cheap read, no system call, gives both the wall-clock time and, by
+    /// difference, exact durations, and time never goes backwards between
+    /// the events of one span, whatever the system clock does. The price is
+    /// that a step of the system clock after the anchor is not seen until
+    /// the process restarts.
+    #[inline]
     pub fn now() -> Timestamp {
-        static ANCHOR: OnceLock<(Instant, i64)> = OnceLock::new();
-        let (instant, micros) = *ANCHOR.get_or_init(|| {
-            (
-                Instant::now(),
-                Timestamp::from_system_time(SystemTime::now()).0,
-            )
+        static ANCHOR: OnceLock<Option<fastant::Anchor>> = OnceLock::new();
+        let anchor = ANCHOR.get_or_init(|| {
+            // The anchor needs a clock after 1970; without one, read the
+            // system clock every time.
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .is_ok()
+                .then(fastant::Anchor::new)
         });
-        let since = i64::try_from(instant.elapsed().as_micros()).unwrap_or(i64::MAX);
-        Timestamp(micros.saturating_add(since).min(MAX_MICROS))
+        match anchor {
+            Some(anchor) => {
+                let micros = fastant::Instant::now().as_unix_nanos(anchor) / 1_000;
+                Timestamp(i64::try_from(micros).unwrap_or(MAX_MICROS).min(MAX_MICROS))
+            }
+            None => Timestamp::from_system_time(SystemTime::now()),
+        }
     }
 
     /// Microseconds from `earlier` to `self`, zero if `earlier` is later.
