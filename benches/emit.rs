@@ -85,20 +85,9 @@ fn hot_path(c: &mut Criterion) {
     });
     group.bench_function("fastrace_local_span_in_root", |b| {
         b.iter_custom(|iters| {
-            let mut root = Some(Span::root("request", SpanContext::random()));
-            let mut parent = root.as_ref().map(Span::set_local_parent);
-            let time = chunked(
-                iters,
-                || drop(black_box(LocalSpan::enter_with_local_parent("retrieval"))),
-                || {
-                    parent = None;
-                    root = Some(Span::root("request", SpanContext::random()));
-                    parent = root.as_ref().map(Span::set_local_parent);
-                },
-            );
-            drop(parent);
-            drop(root);
-            time
+            common::in_fastrace_root(iters, || {
+                drop(black_box(LocalSpan::enter_with_local_parent("retrieval")))
+            })
         })
     });
     group.bench_function("fastrace_root_span", |b| {

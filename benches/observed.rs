@@ -14,8 +14,7 @@ use std::hint::black_box;
 
 use common::{CHUNK, DiscardReporter, chunked};
 use criterion::Criterion;
-use fastrace::collector::{Config as FastraceConfig, SpanContext};
-use fastrace::prelude::Span;
+use fastrace::collector::Config as FastraceConfig;
 use observe::sink::NullSink;
 use observe::{Config, CorrelationContext};
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -63,18 +62,7 @@ fn calls(c: &mut Criterion) {
 
     fastrace::set_reporter(DiscardReporter, FastraceConfig::default());
     group.bench_function("fastrace_trace", |b| {
-        b.iter_custom(|iters| {
-            let mut root = Some(Span::root("request", SpanContext::random()));
-            let mut parent = root.as_ref().map(Span::set_local_parent);
-            let time = chunked(iters, fastrace_empty, || {
-                parent = None;
-                root = Some(Span::root("request", SpanContext::random()));
-                parent = root.as_ref().map(Span::set_local_parent);
-            });
-            drop(parent);
-            drop(root);
-            time
-        })
+        b.iter_custom(|iters| common::in_fastrace_root(iters, fastrace_empty))
     });
     fastrace::flush();
 

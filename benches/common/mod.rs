@@ -87,3 +87,21 @@ pub fn assert_nothing_dropped() {
         "the benchmark must measure accepted emits only: {stats:?}"
     );
 }
+
+/// Times `iters` calls of `op` inside fastrace root spans set as the local
+/// parent (a new root per chunk, finished untimed), so every span `op`
+/// makes is a real, reported one.
+pub fn in_fastrace_root(iters: u64, op: impl FnMut()) -> Duration {
+    use fastrace::collector::SpanContext;
+    use fastrace::prelude::Span;
+    let mut root = Some(Span::root("request", SpanContext::random()));
+    let mut parent = root.as_ref().map(Span::set_local_parent);
+    let time = chunked(iters, op, || {
+        parent = None;
+        root = Some(Span::root("request", SpanContext::random()));
+        parent = root.as_ref().map(Span::set_local_parent);
+    });
+    drop(parent);
+    drop(root);
+    time
+}

@@ -188,3 +188,13 @@ pub fn of_request(events: &[Event], correlation_id: Uuid) -> Vec<Event> {
 pub fn types(events: &[Event]) -> Vec<EventType> {
     events.iter().map(|e| e.event_type).collect()
 }
+
+/// The chain of one request through a handler that calls one `retrieval`
+/// processor: its events are `message_received`, the processor's started
+/// and complete, `response_sent`, in that order.
+pub const ONE_PROCESSOR_CHAIN: [EventType; 4] = [
+    EventType::MessageReceived,
+    EventType::RetrievalStarted,
+    EventType::RetrievalComplete,
+    EventType::ResponseSent,
+];
