@@ -8,6 +8,13 @@
 //! by default) for every batch the sink did not take. Emitting (see
 //! [`submit`]) never blocks: a full queue drops the event and counts it.
 //!
+//! A write that fails, panics or passes the write timeout counts as failed,
+//! and its batch goes to the fallback. The sink receives every event at most
+//! once; the one case where an event can exist in two places is a write
+//! that timed out (and so fell back) but that a blocking sink finished
+//! anyway later: its events are then both in the sink and in the fallback
+//! output, never twice in the sink.
+//!
 //! Every emitted event ends up written, fallen back, or counted as dropped;
 //! [`stats`] shows the totals, and dropped events are also reported in-band
 //! (see [`Config::drop_notice_interval`]): the worker sends an
