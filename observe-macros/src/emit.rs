@@ -83,12 +83,20 @@ fn check_event_type(event_type: &Expr, krate: &Path) -> syn::Result<()> {
     }
 }
 
+/// Whether the type is `error_occurred`, whose payload has a fixed schema.
+fn is_error_occurred(event_type: &Expr) -> bool {
+    matches!(event_type, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "ErrorOccurred"))
+}
+
 pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let EmitInput {
         krate,
         event_type,
         payload,
     } = syn::parse2(input)?;
+    if is_error_occurred(&event_type) {
+        return expand_error(&krate, &event_type, payload);
+    }
     let payload = match payload {
         None => quote!(#krate::__private::serde_json::Value::Null),
         Some(tokens) => {
@@ -123,4 +131,30 @@ fn pascal_case(snake: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// `error_occurred` takes an `ErrorPayload` and nothing else, so every such
+/// event conforms to the schema.
+fn expand_error(
+    krate: &Path,
+    event_type: &Expr,
+    payload: Option<TokenStream>,
+) -> syn::Result<TokenStream> {
+    let hint = "`error_occurred` events carry an `observe::ErrorPayload`, for example \
+                `ErrorPayload::new(\"Timeout\", \"upstream timed out\", \"llm\")` \
+                (or let #[observed] report the error)";
+    let payload = payload.ok_or_else(|| syn::Error::new_spanned(event_type, hint))?;
+    if let Some(proc_macro2::TokenTree::Group(g)) = payload.clone().into_iter().next()
+        && g.delimiter() == proc_macro2::Delimiter::Brace
+    {
+        return Err(syn::Error::new(g.span(), hint));
+    }
+    // Spanned on the payload, so a wrong type is reported there.
+    let span = syn::spanned::Spanned::span(&payload);
+    let error = quote::quote_spanned!(span=> #krate::__private::error_payload(&(#payload)));
+    Ok(quote! {
+        if #krate::__private::enabled() {
+            #krate::__private::emit_event(#event_type, #error)
+        }
+    })
 }

@@ -101,6 +101,10 @@ fn emit_forms() {
         quote!(EventType::MessageReceived),
         quote!(EventType::MessageReceived, { "channel": "web", "user": user_id }),
         quote!(observe::EventType::ResponseSent, response),
+        quote!(
+            EventType::ErrorOccurred,
+            ErrorPayload::new("Timeout", "no answer", "llm")
+        ),
     ];
     let items: Vec<TokenStream> = cases
         .into_iter()

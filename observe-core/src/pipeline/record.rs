@@ -145,7 +145,7 @@ impl Record {
     /// timestamp, the payload converted, a captured stack resolved into frames.
     /// Not sanitized: the pipeline does that next.
     pub fn into_event(self) -> Event {
-        let payload = match self.payload {
+        let mut payload = match self.payload {
             RecordPayload::None => Payload::new(),
             RecordPayload::Json(value) => match value {
                 serde_json::Value::Object(map) => map,
@@ -162,6 +162,9 @@ impl Record {
                 error.to_payload()
             }
         };
+        if self.event_type == EventType::ErrorOccurred {
+            payload = conform_error(payload, self.processor);
+        }
         Event {
             event_id: crate::ids::uuid_v7(self.timestamp),
             event_type: self.event_type,
@@ -175,6 +178,22 @@ impl Record {
             payload,
         }
     }
+}
+
+/// An `error_occurred` payload that does not follow [`ErrorPayload`]
+/// (possible only through the untyped [`emit_event`] and [`Record::json`];
+/// `emit!` accepts nothing but an `ErrorPayload`) becomes one that does,
+/// with the original payload as its message, so every `error_occurred`
+/// event that leaves the process conforms to the schema.
+fn conform_error(payload: Payload, processor: Option<&str>) -> Payload {
+    use serde::Deserialize;
+    let value = serde_json::Value::Object(payload);
+    if ErrorPayload::deserialize(&value).is_ok()
+        && let serde_json::Value::Object(payload) = value
+    {
+        return payload;
+    }
+    ErrorPayload::new("unstructured", value.to_string(), processor.unwrap_or("")).to_payload()
 }
 
 /// Whether a pipeline is installed: one atomic load. Call sites may use it
@@ -216,6 +235,29 @@ pub fn emit_event(event_type: impl Into<EventType>, payload: serde_json::Value) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_occurred_payloads_always_conform_to_the_schema() {
+        let ctx = CorrelationContext::new_root();
+        let loose = Record::new(EventType::ErrorOccurred, ctx)
+            .processor("llm")
+            .json(serde_json::json!({ "why": "quota" }))
+            .into_event();
+        let error: ErrorPayload =
+            serde_json::from_value(serde_json::Value::Object(loose.payload)).unwrap();
+        assert_eq!(error.error_type, "unstructured");
+        assert_eq!(error.error_message, r#"{"why":"quota"}"#);
+        assert_eq!(error.processor, "llm");
+        let mut structured = ErrorPayload::new("Timeout", "no answer", "llm").to_payload();
+        structured.insert("extra".into(), 1.into());
+        let kept = Record::new(EventType::ErrorOccurred, ctx)
+            .json(serde_json::Value::Object(structured.clone()))
+            .into_event();
+        assert_eq!(
+            kept.payload, structured,
+            "a conforming payload keeps its extra fields"
+        );
+    }
 
     #[test]
     fn json_payloads_become_objects() {

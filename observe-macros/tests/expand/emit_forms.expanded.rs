@@ -24,3 +24,13 @@ fn f() {
         )
     }
 }
+fn f() {
+    if ::observe::__private::enabled() {
+        ::observe::__private::emit_event(
+            EventType::ErrorOccurred,
+            ::observe::__private::error_payload(
+                &(ErrorPayload::new("Timeout", "no answer", "llm")),
+            ),
+        )
+    }
+}

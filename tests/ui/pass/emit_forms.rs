@@ -1,4 +1,5 @@
-// emit! with no payload, a JSON-like payload, and any Serialize value.
+// emit! with no payload, a JSON-like payload, any Serialize value, and an
+// ErrorPayload for error_occurred.
 use observe::EventType;
 
 #[derive(serde::Serialize)]
@@ -12,4 +13,6 @@ fn main() {
     observe::emit!(EventType::MessageReceived, { "channel": "web", "user": user_id });
     observe::emit!(observe::EventType::ResponseSent, Sent { status: 200 });
     observe::emit!(EventType::ResponseSent, vec![1, 2, 3],);
+    let error = observe::ErrorPayload::new("Timeout", "no answer in 30 s", "llm");
+    observe::emit!(EventType::ErrorOccurred, error);
 }
