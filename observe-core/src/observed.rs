@@ -39,7 +39,8 @@ pub struct CallSite {
 struct ActiveSpan {
     call: &'static CallSite,
     context: CorrelationContext,
-    /// When the call started; `None` when no pipeline was installed then.
+    /// When the call started and its started event was emitted; `None`
+    /// when no pipeline was installed then.
     started: Option<Timestamp>,
     preview: Option<String>,
     /// What a drop before `finish` means: `Panic` for a sync body (only
@@ -69,9 +70,12 @@ impl ActiveSpan {
     }
 
     fn finish(&mut self, terminal: Terminal) {
-        if std::mem::replace(&mut self.done, true) || !enabled() {
+        // A span whose started event was not emitted (no pipeline then)
+        // emits no terminal either: consumers never see half a pair.
+        let already_done = std::mem::replace(&mut self.done, true);
+        let Some(started) = self.started.filter(|_| !already_done && enabled()) else {
             return;
-        }
+        };
         let processor = self.call.processor;
         let mut error_payload = |error_type: String, error_message: String| ErrorPayload {
             error_type,
@@ -114,9 +118,7 @@ impl ActiveSpan {
                 )
             }
         };
-        // A span that started before the pipeline was installed is measured
-        // from its end (duration 0); a stale panic time never makes it negative.
-        let started = self.started.unwrap_or(at);
+        // A stale panic time (from an earlier panic) never makes it negative.
         let at = if at < started { Timestamp::now() } else { at };
         let mut record = Record::new_at(event_type, self.context, at)
             .processor(processor.name)
