@@ -37,7 +37,7 @@ fn without_a_pipeline_calls_behave_as_without_the_attribute_and_halves_are_never
     // No pipeline: results, errors and panics are the function's own.
     assert_eq!(answer("why").unwrap(), 3);
     assert!(answer("").is_err());
-    assert!(std::panic::catch_unwind(|| answer_panics()).is_err());
+    assert!(std::panic::catch_unwind(answer_panics).is_err());
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
