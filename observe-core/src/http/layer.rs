@@ -4,7 +4,6 @@
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use http::header::USER_AGENT;
 use http::{Extensions, Request, Response};
@@ -15,7 +14,7 @@ use tower_service::Service;
 use super::response::{RequestGuard, ResponseFuture};
 use super::{IncomingContext, MAX_FIELD_LEN};
 use crate::pipeline::{self, Record};
-use crate::{EventType, FutureExt};
+use crate::{EventType, FutureExt, Timestamp};
 
 /// A function that names the route a request matched (for example axum's
 /// `MatchedPath`), from the request's extensions.
@@ -138,12 +137,14 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let start = Instant::now();
+        let start = Timestamp::now();
         let incoming = IncomingContext::from_headers(request.headers());
         let context = incoming.context;
         if pipeline::enabled() {
             let payload = received_payload(&request, &incoming, self.route.as_deref());
-            pipeline::submit(Record::new(EventType::MessageReceived, context).json(payload));
+            pipeline::submit(
+                Record::new_at(EventType::MessageReceived, context, start).json(payload),
+            );
         }
         request.extensions_mut().insert(context);
         // Made before the inner call, so that a panic in `call` itself still

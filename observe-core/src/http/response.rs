@@ -5,7 +5,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Instant;
 
 use http::Response;
 use http::header::{HeaderMap, HeaderValue};
@@ -14,20 +13,20 @@ use uuid::Uuid;
 
 use super::{CORRELATION_ID_HEADER, TRACEPARENT_HEADER};
 use crate::pipeline::{self, Record};
-use crate::{CorrelationContext, EventType, Outcome, TraceParent, WithContext};
+use crate::{CorrelationContext, EventType, Outcome, Timestamp, TraceParent, WithContext};
 
 /// Emits `response_sent` exactly once: when the response is ready, or, if
 /// the future is dropped first, on drop.
 #[derive(Debug)]
 pub(super) struct RequestGuard {
     context: CorrelationContext,
-    start: Instant,
+    start: Timestamp,
     done: bool,
 }
 
 impl RequestGuard {
     /// A guard for the request running in `context`, started at `start`.
-    pub(super) fn new(context: CorrelationContext, start: Instant) -> RequestGuard {
+    pub(super) fn new(context: CorrelationContext, start: Timestamp) -> RequestGuard {
         RequestGuard {
             context,
             start,
@@ -38,10 +37,11 @@ impl RequestGuard {
     fn finish(&mut self, outcome: Outcome, payload: impl FnOnce() -> Value) {
         self.done = true;
         if pipeline::enabled() {
-            let micros = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX);
+            // One clock read gives both the timestamp and the duration.
+            let now = Timestamp::now();
             pipeline::submit(
-                Record::new(EventType::ResponseSent, self.context)
-                    .outcome(outcome, micros)
+                Record::new_at(EventType::ResponseSent, self.context, now)
+                    .outcome(outcome, now.micros_since(self.start))
                     .json(payload()),
             );
         }

@@ -145,13 +145,24 @@ impl Record {
     /// timestamp, the payload converted, a captured stack resolved into frames.
     /// Not sanitized: the pipeline does that next.
     pub fn into_event(self) -> Event {
-        let mut payload = match self.payload {
+        let is_error = self.event_type == EventType::ErrorOccurred;
+        let payload = match self.payload {
+            RecordPayload::None if is_error => conform_error(Payload::new(), self.processor),
             RecordPayload::None => Payload::new(),
-            RecordPayload::Json(value) => match value {
-                serde_json::Value::Object(map) => map,
-                serde_json::Value::Null => Payload::new(),
-                other => Payload::from_iter([("value".to_owned(), other)]),
-            },
+            RecordPayload::Json(value) => {
+                let payload = match value {
+                    serde_json::Value::Object(map) => map,
+                    serde_json::Value::Null => Payload::new(),
+                    other => Payload::from_iter([("value".to_owned(), other)]),
+                };
+                // Only untyped payloads can miss the schema; an
+                // `ErrorRecord` follows it by construction.
+                if is_error {
+                    conform_error(payload, self.processor)
+                } else {
+                    payload
+                }
+            }
             RecordPayload::Error(error) => {
                 let ErrorRecord { mut error, stack } = *error;
                 if let Some(stack) = stack.filter(|s| !s.is_empty()) {
@@ -162,9 +173,6 @@ impl Record {
                 error.to_payload()
             }
         };
-        if self.event_type == EventType::ErrorOccurred {
-            payload = conform_error(payload, self.processor);
-        }
         Event {
             event_id: crate::ids::uuid_v7(self.timestamp),
             event_type: self.event_type,
