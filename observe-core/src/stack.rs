@@ -61,9 +61,13 @@ impl CapturedStack {
 
     /// Resolves the stack into at most [`MAX_STACK_FRAMES`] frames written
     /// as `function (file:line)`, innermost first: the user's frames only
-    /// (see [`frames`] for what is left out) with relative paths (see
-    /// [`paths`]); returns them with the number of frames left out at the
-    /// bottom. Slow (it reads debug information): call it on the worker.
+    /// (the capture, the panic runtime, call shims and `observe` are left
+    /// out wherever they are, and the standard library above the first
+    /// frame of the user's code) with relative paths (the standard library
+    /// as `library/...`, dependencies crate-relative, the application's
+    /// files workspace- or package-relative); returns them with the number
+    /// of frames left out at the bottom. Slow (it reads debug information):
+    /// call it on the worker.
     pub fn resolve(&self) -> (Vec<String>, usize) {
         let mut kept = Vec::new();
         let mut reached_user_code = false;
