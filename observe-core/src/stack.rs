@@ -8,6 +8,8 @@ mod paths;
 
 use std::ffi::c_void;
 
+pub(crate) use paths::relative as relative_path;
+
 use crate::error_payload::MAX_STACK_FRAMES;
 
 /// Most frames captured; frames beyond are counted as omitted.

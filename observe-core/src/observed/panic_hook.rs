@@ -42,7 +42,7 @@ struct HookCapture {
     /// The address of the payload's message text; the caught payload holds
     /// the same text at the same address.
     address: usize,
-    /// `file:line` of the panic.
+    /// `file:line` of the panic, the path made relative as in stacks.
     location: Option<String>,
     at: Timestamp,
     stack: Option<CapturedStack>,
@@ -89,7 +89,10 @@ fn record(payload: &(dyn Any + Send), location: Option<&std::panic::Location<'_>
     let capture = HookCapture {
         message: text.to_owned(),
         address: text.as_ptr() as usize,
-        location: location.map(|at| format!("{}:{}", at.file(), at.line())),
+        location: location.map(|at| {
+            let file = crate::stack::relative_path(std::path::Path::new(at.file()));
+            format!("{file}:{}", at.line())
+        }),
         at,
         stack,
     };
