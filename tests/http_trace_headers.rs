@@ -114,6 +114,41 @@ async fn an_incoming_traceparent_continues_the_chain() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_trace_flags_are_passed_on_as_received() {
+    for flags in ["00", "01", "03"] {
+        let header = format!("00-{TRACE_ID}-{PARENT_ID}-{flags}");
+        let (reply, events) = whoami(&[("traceparent", header.as_bytes())]).await;
+        whole_chain(&reply, &events);
+        let echoed = reply.headers["traceparent"].to_str().unwrap();
+        assert!(
+            echoed.ends_with(&format!("-{flags}")),
+            "{header} -> {echoed}"
+        );
+    }
+    // A trace that starts here is sampled.
+    let (reply, events) = whoami(&[]).await;
+    whole_chain(&reply, &events);
+    assert!(reply.traceparent().sampled());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traceparent_of_a_later_version_continues_the_chain() {
+    let header = format!("cc-{TRACE_ID}-{PARENT_ID}-00-what-a-later-version-adds");
+    let (reply, events) = whoami(&[("traceparent", header.as_bytes())]).await;
+    let (received, _) = whole_chain(&reply, &events);
+    let trace_id = Uuid::from_u128(u128::from_str_radix(TRACE_ID, 16).unwrap());
+    assert_eq!(reply.correlation_id(), trace_id);
+    assert_eq!(received.parent_span_id, SpanId::parse(PARENT_ID));
+    assert_eq!(received.payload["context_source"], "traceparent");
+    assert!(received.payload.get("traceparent_invalid").is_none());
+    let echoed = reply.headers["traceparent"].to_str().unwrap();
+    assert!(
+        echoed.starts_with(&format!("00-{TRACE_ID}-")) && echoed.ends_with("-00"),
+        "answered in version 00, unsampled as received: {echoed}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valid_correlation_id_is_kept() {
     let id = "0190f3a6-1c2b-7d4e-8f00-123456789abc";
     let (reply, events) = whoami(&[("x-correlation-id", id.as_bytes())]).await;

@@ -41,8 +41,28 @@ fn malformed_headers_are_errors() {
         (format!("{VALID}0"), "one character long"),
         (format!("{VALID}-extra"), "extra field"),
         (format!("{VALID}\n"), "trailing newline"),
-        (VALID.replace("00-4bf", "01-4bf"), "version 01"),
         (VALID.replace("00-4bf", "ff-4bf"), "forbidden version ff"),
+        (
+            format!("{}-extra", VALID.replace("00-4bf", "ff-4bf")),
+            "version ff, longer",
+        ),
+        (
+            format!("{}extra", VALID.replace("00-4bf", "cc-4bf")),
+            "later version, no `-` after the flags",
+        ),
+        (
+            VALID.replace("00-4bf", "cc-4bf")[..54].into(),
+            "later version, too short",
+        ),
+        (
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7".into(),
+            "later version, no flags",
+        ),
+        (
+            "cc-00000000000000000000000000000000-00f067aa0ba902b7-01-x".into(),
+            "later version, zero trace id",
+        ),
+        (VALID.replace("00-4bf", "CC-4bf"), "upper-case version"),
         (VALID.replace("00-4bf", "0x-4bf"), "non-hex version"),
         (VALID.replace("4bf92f", "4BF92F"), "upper-case trace id"),
         (VALID.replace("4bf92f", "4bg92f"), "non-hex trace id"),
@@ -104,4 +124,43 @@ fn errors_say_what_is_wrong() {
         .unwrap_err()
         .to_string();
     assert!(message.contains("flags"), "{message}");
+}
+
+#[test]
+fn later_versions_are_read_up_to_the_fields_of_version_00() {
+    let later = VALID.replace("00-4bf", "cc-4bf");
+    let expected = TraceParent::parse(VALID).unwrap();
+    assert_eq!(
+        TraceParent::parse(&later),
+        Ok(expected),
+        "exactly the known fields"
+    );
+    for rest in ["-extra", "-", "-what-comes-next-0123", "-ü"] {
+        let header = format!("{later}{rest}");
+        assert_eq!(TraceParent::parse(&header), Ok(expected), "{header}");
+    }
+    assert_eq!(
+        TraceParent::parse(&VALID.replace("00-4bf", "01-4bf")),
+        Ok(expected)
+    );
+    // Of a later version's flags only the sampled bit is known.
+    let flags = TraceParent::parse(&format!("{}-x", later.replace("-01", "-ff"))).unwrap();
+    assert_eq!(flags.flags, 0x01);
+    let unsampled = TraceParent::parse(&format!("{}-x", later.replace("-01", "-fe"))).unwrap();
+    assert!(!unsampled.sampled());
+    // Formatting writes the version this crate speaks.
+    assert_eq!(TraceParent::parse(&later).unwrap().to_string(), VALID);
+}
+
+#[test]
+fn version_00_flags_are_kept_as_received() {
+    for flags in ["00", "01", "02", "03", "ff"] {
+        let header = VALID.replace("-01", &format!("-{flags}"));
+        let parent = TraceParent::parse(&header).unwrap();
+        assert_eq!(parent.to_string(), header);
+    }
+    assert!(
+        TraceParent::parse(&format!("{VALID}-extra")).is_err(),
+        "version 00 is exactly 55 characters"
+    );
 }

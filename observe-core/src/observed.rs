@@ -9,9 +9,13 @@
 mod panic_hook;
 mod probe;
 
+use std::any::Any;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use panic_hook::PanicReport;
 
 pub use panic_hook::install as install_panic_hook;
 pub use probe::{
@@ -19,6 +23,7 @@ pub use probe::{
     MAX_CAPTURED_INPUT_BYTES, OkTerminal, PreviewProbe, Probe, Terminal,
 };
 
+use crate::context::WithContext;
 use crate::pipeline::{Record, enabled, submit};
 use crate::registry::Processor;
 use crate::{CorrelationContext, ErrorPayload, EventType, Outcome, Timestamp};
@@ -34,8 +39,18 @@ pub struct CallSite {
     pub module_path: &'static str,
 }
 
+/// How a span ended.
+enum End {
+    /// The call returned; the call site classified its output.
+    Returned(Terminal),
+    /// The call panicked; what the span caught of it.
+    Panicked(PanicReport),
+    /// The future was dropped before it finished.
+    Cancelled,
+}
+
 /// One call in progress: emits the started event when made, the terminal
-/// event when finished or dropped.
+/// event when finished, or `cancelled` when dropped unfinished.
 struct ActiveSpan {
     call: &'static CallSite,
     context: CorrelationContext,
@@ -43,14 +58,11 @@ struct ActiveSpan {
     /// when no pipeline was installed then.
     started: Option<Timestamp>,
     preview: Option<String>,
-    /// What a drop before `finish` means: `Panic` for a sync body (only
-    /// unwinding skips `finish`), `Cancelled` for a future.
-    on_abandon: Outcome,
     done: bool,
 }
 
 impl ActiveSpan {
-    fn start(call: &'static CallSite, preview: Option<String>, on_abandon: Outcome) -> ActiveSpan {
+    fn start(call: &'static CallSite, preview: Option<String>) -> ActiveSpan {
         let context = CorrelationContext::child_of_current();
         let started = enabled().then(|| {
             let now = Timestamp::now();
@@ -64,12 +76,19 @@ impl ActiveSpan {
             context,
             started,
             preview,
-            on_abandon,
             done: false,
         }
     }
 
-    fn finish(&mut self, terminal: Terminal) {
+    /// Ends the span on a caught panic: reports it, then returns the payload
+    /// to re-raise (with `resume_unwind`, which does not run the panic hook
+    /// a second time).
+    fn finish_panicked(&mut self, payload: Box<dyn Any + Send>) -> Box<dyn Any + Send> {
+        self.finish(End::Panicked(panic_hook::report(&*payload)));
+        payload
+    }
+
+    fn finish(&mut self, end: End) {
         // A span whose started event was not emitted (no pipeline then)
         // emits no terminal either: consumers never see half a pair.
         let already_done = std::mem::replace(&mut self.done, true);
@@ -84,15 +103,17 @@ impl ActiveSpan {
             input_preview: self.preview.take(),
             ..ErrorPayload::default()
         };
-        let (event_type, outcome, at, error) = match terminal {
-            Terminal::Ok => (processor.complete, Outcome::Ok, Timestamp::now(), None),
-            Terminal::Cancelled => (
+        let (event_type, outcome, at, error) = match end {
+            End::Returned(Terminal::Ok) => {
+                (processor.complete, Outcome::Ok, Timestamp::now(), None)
+            }
+            End::Cancelled => (
                 processor.complete,
                 Outcome::Cancelled,
                 Timestamp::now(),
                 None,
             ),
-            Terminal::Error(error) => {
+            End::Returned(Terminal::Error(error)) => {
                 let ErrorCapture {
                     type_name,
                     message,
@@ -107,8 +128,7 @@ impl ActiveSpan {
                     Some((payload, Some(stack))),
                 )
             }
-            Terminal::Panic => {
-                let panic = panic_hook::last_panic();
+            End::Panicked(panic) => {
                 let payload = error_payload("panic".to_owned(), panic.message);
                 (
                     EventType::ErrorOccurred,
@@ -118,7 +138,7 @@ impl ActiveSpan {
                 )
             }
         };
-        // A stale panic time (from an earlier panic) never makes it negative.
+        // Clocks may disagree by a little; a duration is never negative.
         let at = if at < started { Timestamp::now() } else { at };
         let mut record = Record::new_at(event_type, self.context, at)
             .processor(processor.name)
@@ -132,12 +152,10 @@ impl ActiveSpan {
 
 impl Drop for ActiveSpan {
     fn drop(&mut self) {
+        // Panics are caught and reported by the wrappers, so a span dropped
+        // unfinished belongs to a future dropped before it finished.
         if !self.done {
-            let terminal = match self.on_abandon {
-                Outcome::Panic => Terminal::Panic,
-                _ => Terminal::Cancelled,
-            };
-            self.finish(terminal);
+            self.finish(End::Cancelled);
         }
     }
 }
@@ -145,28 +163,39 @@ impl Drop for ActiveSpan {
 /// Runs a synchronous body as one observed call.
 ///
 /// `body` returns the function's output and its [`Terminal`] (classified by
-/// the expansion, where the output's type is known). A panic in the body
-/// emits `error_occurred` with outcome `panic` and then continues unwinding.
+/// the expansion, where the output's type is known). A panic in the body is
+/// caught, reported as `error_occurred` with outcome `panic` and the panic's
+/// own message, and re-raised with its original payload.
 pub fn observe_sync<T>(
     call: &'static CallSite,
     preview: Option<String>,
     body: impl FnOnce() -> (T, Terminal),
 ) -> T {
-    let mut span = ActiveSpan::start(call, preview, Outcome::Panic);
-    let (output, terminal) = span.context.in_scope(body);
-    span.finish(terminal);
-    output
+    let mut span = ActiveSpan::start(call, preview);
+    // Unwind safety: the panic is re-raised right away; only the span (our
+    // own state) is looked at between catching and re-raising.
+    let result = span
+        .context
+        .in_scope(|| catch_unwind(AssertUnwindSafe(body)));
+    match result {
+        Ok((output, terminal)) => {
+            span.finish(End::Returned(terminal));
+            output
+        }
+        Err(payload) => resume_unwind(span.finish_panicked(payload)),
+    }
 }
 
-/// Runs a future as one observed call: its span is entered on every poll,
-/// a panic inside a poll emits outcome `panic`, and dropping it before it
-/// finishes emits outcome `cancelled`.
+/// Runs a future as one observed call: its span is entered on every poll
+/// and while the future is dropped, a panic inside a poll emits outcome
+/// `panic` (with the panic's own message) and is re-raised, and dropping it
+/// before it finishes emits outcome `cancelled`.
 pub fn observe_async<T, F>(call: &'static CallSite, preview: Option<String>, body: F) -> Observed<F>
 where
     F: Future<Output = (T, Terminal)>,
 {
     Observed {
-        inner: body,
+        inner: WithContext::context_set_later(body),
         span: None,
         call,
         preview,
@@ -177,10 +206,11 @@ pin_project_lite::pin_project! {
     /// The future of an observed `async fn` call. The span starts at the
     /// first poll, so a future that is never polled emits nothing.
     pub struct Observed<F> {
-        // Declared first so that it is dropped first: nested spans end
-        // before this one.
+        // Declared first so that it is dropped first, inside the span's
+        // context (`WithContext` enters it on drop): destructors in the body
+        // and nested spans end before this span, and still belong to it.
         #[pin]
-        inner: F,
+        inner: WithContext<F>,
         span: Option<ActiveSpan>,
         call: &'static CallSite,
         preview: Option<String>,
@@ -194,49 +224,28 @@ where
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let this = self.project();
+        let mut this = self.project();
         let span = match this.span {
             Some(span) => span,
-            None => this.span.insert(ActiveSpan::start(
-                this.call,
-                this.preview.take(),
-                Outcome::Cancelled,
-            )),
+            None => {
+                let span = ActiveSpan::start(this.call, this.preview.take());
+                this.inner.as_mut().set_context(span.context);
+                this.span.insert(span)
+            }
         };
         if span.done {
             // Polled after completion: the inner future decides what that
             // means; there is nothing left to observe.
             return this.inner.poll(cx).map(|(output, _)| output);
         }
-        let _context = span.context.enter();
-        let mut guard = PanicGuard {
-            span,
-            was_panicking: std::thread::panicking(),
-            armed: true,
-        };
-        let poll = this.inner.poll(cx);
-        guard.armed = false;
-        match poll {
-            Poll::Ready((output, terminal)) => {
-                guard.span.finish(terminal);
+        // Unwind safety: as in `observe_sync`, the panic is re-raised at once.
+        match catch_unwind(AssertUnwindSafe(|| this.inner.poll(cx))) {
+            Ok(Poll::Ready((output, terminal))) => {
+                span.finish(End::Returned(terminal));
                 Poll::Ready(output)
             }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-/// Ends the span with outcome `panic` if a poll unwinds through it.
-struct PanicGuard<'a> {
-    span: &'a mut ActiveSpan,
-    was_panicking: bool,
-    armed: bool,
-}
-
-impl Drop for PanicGuard<'_> {
-    fn drop(&mut self) {
-        if self.armed && std::thread::panicking() && !self.was_panicking {
-            self.span.finish(Terminal::Panic);
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => resume_unwind(span.finish_panicked(payload)),
         }
     }
 }

@@ -3,7 +3,12 @@
 //! symbolizer, so a caller never waits while the worker resolves symbols),
 //! and resolved into `function (file:line)` frames on the worker.
 
+mod frames;
+mod paths;
+
 use std::ffi::c_void;
+
+pub(crate) use paths::relative as relative_path;
 
 use crate::error_payload::MAX_STACK_FRAMES;
 
@@ -57,44 +62,39 @@ impl CapturedStack {
     }
 
     /// Resolves the stack into at most [`MAX_STACK_FRAMES`] frames written
-    /// as `function (file:line)`, innermost first, leaving out the frames of
-    /// the capture machinery and of `observe` itself at the top; returns them
-    /// with the number of frames left out at the bottom. Slow (it reads debug
-    /// information): call it on the worker.
+    /// as `function (file:line)`, innermost first: the user's frames only
+    /// (the capture, the panic runtime, call shims and `observe` are left
+    /// out wherever they are, and the standard library above the first
+    /// frame of the user's code) with relative paths (the standard library
+    /// as `library/...`, dependencies crate-relative, the application's
+    /// files workspace- or package-relative); returns them with the number
+    /// of frames left out at the bottom. Slow (it reads debug information):
+    /// call it on the worker.
     pub fn resolve(&self) -> (Vec<String>, usize) {
-        let mut frames = Vec::new();
+        let mut kept = Vec::new();
+        let mut reached_user_code = false;
         for &ip in &self.ips {
             backtrace::resolve(ip as *mut c_void, |symbol| {
-                let name = symbol
+                let function = symbol
                     .name()
                     .map_or_else(|| format!("{ip:#x}"), |n| format!("{n:#}"));
-                let frame = match (symbol.filename(), symbol.lineno()) {
-                    (Some(file), Some(line)) => format!("{name} ({}:{line})", file.display()),
-                    _ => name,
-                };
-                frames.push(frame);
+                let file = symbol.filename().map(paths::relative);
+                if frames::is_machinery(&function)
+                    || (!reached_user_code
+                        && frames::is_standard_library(&function, file.as_deref()))
+                {
+                    return;
+                }
+                reached_user_code = true;
+                kept.push(match (file, symbol.lineno()) {
+                    (Some(file), Some(line)) => format!("{function} ({file}:{line})"),
+                    _ => function,
+                });
             });
         }
-        let machinery = |frame: &String| {
-            [
-                "backtrace::",
-                "observe_core::stack::CapturedStack",
-                "observe_core::observed::",
-                "<observe_core::observed::",
-                "<&observe_core::observed::",
-                "std::panicking",
-                "core::panicking",
-                "std::panic::",
-                "<alloc::boxed::Box<F,A> as core::ops::function",
-            ]
-            .iter()
-            .any(|prefix| frame.starts_with(prefix))
-        };
-        let skip = frames.iter().take_while(|f| machinery(f)).count();
-        let mut frames: Vec<String> = frames.into_iter().skip(skip).collect();
-        let omitted = frames.len().saturating_sub(MAX_STACK_FRAMES) + usize::from(self.truncated);
-        frames.truncate(MAX_STACK_FRAMES);
-        (frames, omitted)
+        let omitted = kept.len().saturating_sub(MAX_STACK_FRAMES) + usize::from(self.truncated);
+        kept.truncate(MAX_STACK_FRAMES);
+        (kept, omitted)
     }
 }
 

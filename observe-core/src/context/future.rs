@@ -41,6 +41,21 @@ impl<F> WithContext<F> {
     pub fn context(&self) -> Option<&CorrelationContext> {
         self.context.as_ref()
     }
+
+    /// A wrapper whose context is decided later, with
+    /// [`set_context`](Self::set_context) (an observed call's span starts at
+    /// its first poll).
+    pub(crate) fn context_set_later(inner: F) -> WithContext<F> {
+        WithContext {
+            context: None,
+            inner: ManuallyDrop::new(inner),
+        }
+    }
+
+    /// Sets the context entered from now on, on every poll and on drop.
+    pub(crate) fn set_context(self: Pin<&mut Self>, context: CorrelationContext) {
+        *self.project().context = Some(context);
+    }
 }
 
 impl<F: Future> Future for WithContext<F> {

@@ -57,6 +57,11 @@ pub struct IncomingContext {
     pub context: CorrelationContext,
     /// Where it came from.
     pub source: ContextSource,
+    /// The trace flags to pass on (in the response's `traceparent`): as the
+    /// caller sent them in `traceparent`, so its sampling decision stands;
+    /// [`TraceParent::SAMPLED`] for a trace that starts here (every request
+    /// is recorded).
+    pub trace_flags: u8,
     /// A `traceparent` header was sent but could not be used.
     pub traceparent_invalid: bool,
     /// An `x-correlation-id` header was needed but malformed, and a fresh
@@ -78,6 +83,7 @@ impl IncomingContext {
                     return IncomingContext {
                         context: parent.child_context(),
                         source: ContextSource::TraceParent,
+                        trace_flags: parent.flags,
                         traceparent_invalid: false,
                         correlation_id_replaced: false,
                     };
@@ -96,6 +102,7 @@ impl IncomingContext {
                             parent_span_id: None,
                         },
                         source: ContextSource::CorrelationId,
+                        trace_flags: TraceParent::SAMPLED,
                         traceparent_invalid,
                         correlation_id_replaced: false,
                     };
@@ -106,6 +113,7 @@ impl IncomingContext {
         IncomingContext {
             context: CorrelationContext::new_root(),
             source: ContextSource::New,
+            trace_flags: TraceParent::SAMPLED,
             traceparent_invalid,
             correlation_id_replaced,
         }

@@ -151,7 +151,7 @@ where
         // ends the request with a `response_sent` (outcome `panic`).
         let guard = RequestGuard::new(context, start);
         let inner = context.in_scope(|| self.inner.call(request));
-        ResponseFuture::new(inner.with_context(context), guard)
+        ResponseFuture::new(inner.with_context(context), guard, incoming.trace_flags)
     }
 }
 

@@ -10,8 +10,10 @@
 //! # Per request
 //!
 //! 1. The request's context is taken, in this order, from
-//!    - a valid W3C `traceparent` header: the trace continues (same trace
-//!      id as correlation id, the caller's span as parent, a fresh span);
+//!    - a valid W3C `traceparent` header (of version 00, or of a later
+//!      version, read up to the fields of version 00): the trace continues
+//!      (same trace id as correlation id, the caller's span as parent, a
+//!      fresh span, the caller's trace flags);
 //!    - else a valid `x-correlation-id` header (a non-nil UUID, any
 //!      version): that correlation id with a fresh root span;
 //!    - else a fresh root (a new UUIDv7 correlation id).
@@ -31,8 +33,10 @@
 //!    future see the request's context, so `#[observed]` processors called by
 //!    handlers nest under the request.
 //! 4. When the inner future finishes, the response gets `x-correlation-id`
-//!    and `traceparent` (the request's own span) headers, replacing any the
-//!    handler set, and `response_sent` is emitted with `status`,
+//!    and `traceparent` (version 00, the request's own span, the caller's
+//!    trace flags as received, or sampled for a trace that starts here)
+//!    headers, replacing any the handler set, and `response_sent` is
+//!    emitted with `status`,
 //!    `duration_us` and an outcome: `ok`, or `error` for a 5xx status or an
 //!    error from the inner service. If the future is dropped before it
 //!    finishes (the client went away, a timeout fired), `response_sent` is

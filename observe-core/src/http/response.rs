@@ -70,14 +70,23 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: WithContext<F>,
         guard: RequestGuard,
+        trace_flags: u8,
     }
 }
 
 impl<F> ResponseFuture<F> {
     /// The response future for `inner`, running in its context, ended by
-    /// `guard`.
-    pub(super) fn new(inner: WithContext<F>, guard: RequestGuard) -> ResponseFuture<F> {
-        ResponseFuture { inner, guard }
+    /// `guard`; the response's `traceparent` carries `trace_flags`.
+    pub(super) fn new(
+        inner: WithContext<F>,
+        guard: RequestGuard,
+        trace_flags: u8,
+    ) -> ResponseFuture<F> {
+        ResponseFuture {
+            inner,
+            guard,
+            trace_flags,
+        }
     }
 }
 
@@ -92,7 +101,11 @@ where
         let mut result = ready!(this.inner.poll(cx));
         match &mut result {
             Ok(response) => {
-                set_headers(response.headers_mut(), &this.guard.context);
+                set_headers(
+                    response.headers_mut(),
+                    &this.guard.context,
+                    *this.trace_flags,
+                );
                 let status = response.status();
                 let outcome = if status.is_server_error() {
                     Outcome::Error
@@ -111,8 +124,9 @@ where
     }
 }
 
-/// Sets `x-correlation-id` and `traceparent` for the request's span.
-fn set_headers(headers: &mut HeaderMap, context: &CorrelationContext) {
+/// Sets `x-correlation-id` and `traceparent` (with `trace_flags`) for the
+/// request's span.
+fn set_headers(headers: &mut HeaderMap, context: &CorrelationContext, trace_flags: u8) {
     let mut buffer = Uuid::encode_buffer();
     let id = context
         .correlation_id
@@ -121,7 +135,11 @@ fn set_headers(headers: &mut HeaderMap, context: &CorrelationContext) {
     if let Ok(value) = HeaderValue::from_str(id) {
         headers.insert(CORRELATION_ID_HEADER, value);
     }
-    if let Ok(value) = HeaderValue::try_from(TraceParent::from_context(context).to_string()) {
+    let traceparent = TraceParent {
+        flags: trace_flags,
+        ..TraceParent::from_context(context)
+    };
+    if let Ok(value) = HeaderValue::try_from(traceparent.to_string()) {
         headers.insert(TRACEPARENT_HEADER, value);
     }
 }
@@ -139,7 +157,7 @@ mod tests {
         let context = CorrelationContext::new_root();
         let mut map = HeaderMap::new();
         map.insert(CORRELATION_ID_HEADER, HeaderValue::from_static("stale"));
-        set_headers(&mut map, &context);
+        set_headers(&mut map, &context, 0x00);
         assert_eq!(
             map[CORRELATION_ID_HEADER],
             context.correlation_id.to_string()
@@ -147,5 +165,6 @@ mod tests {
         let parent = TraceParent::parse(map[TRACEPARENT_HEADER].to_str().unwrap()).unwrap();
         assert_eq!(parent.trace_id, context.correlation_id);
         assert_eq!(parent.parent_id, context.span_id);
+        assert!(!parent.sampled(), "the flags given");
     }
 }

@@ -11,17 +11,14 @@ use std::fmt;
 use crate::Timestamp;
 use crate::stack::CapturedStack;
 
-/// How an observed call ended, as the call site saw it.
+/// How an observed call that returned ended, as the call site saw it
+/// (panics and cancellation are seen by the wrappers, not the call site).
 #[derive(Debug)]
 pub enum Terminal {
     /// Normal return (`Ok` for a `Result`).
     Ok,
     /// An `Err`, with its type name, message and where it was seen.
     Error(Box<ErrorCapture>),
-    /// The body panicked.
-    Panic,
-    /// The future was dropped before it finished.
-    Cancelled,
 }
 
 /// An error as captured at the call site.
