@@ -228,28 +228,82 @@ fn cut_arrays(payload: &mut Payload, floor: usize, max_bytes: usize) -> bool {
 /// Removing an entry from an object that keeps at least one other (the
 /// `_truncated` flag stays) takes away its size and one comma, and leaves
 /// the sizes of the other entries alone: so every entry is sized once, the
-/// sizes are sorted once, and the entries to remove are known before any is
-/// removed.
+/// sizes are sorted once (as integers), and what goes is known before
+/// anything goes: every entry larger than some `edge` size, and of the
+/// entries of exactly that size, the last few in key order. One more pass
+/// removes them.
 fn remove_largest_entries(payload: &mut Payload, max_bytes: usize) {
-    let mut total = payload_size(payload);
-    let mut order: Vec<(usize, &str)> = payload
+    // Entry sizes in the map's order; `None` for the flag, which stays.
+    let sizes: Vec<Option<usize>> = payload
         .iter()
-        .filter(|(k, _)| k.as_str() != TRUNCATED_KEY)
-        .map(|(k, v)| (entry_size(k, v), k.as_str()))
+        .map(|(k, v)| (k != TRUNCATED_KEY).then(|| entry_size(k, v)))
         .collect();
-    order.sort_unstable_by(|a, b| b.cmp(a));
-    let mut doomed = Vec::new();
-    for (size, key) in order {
+    // The object's size: its braces, its entries, the commas between them.
+    let total = 2 + sizes.iter().flatten().sum::<usize>() + sizes.len().saturating_sub(1);
+    let flag = payload
+        .get(TRUNCATED_KEY)
+        .map_or(0, |v| entry_size(TRUNCATED_KEY, v));
+    let Some(edge) = removal_edge(&sizes, total + flag, max_bytes) else {
+        return;
+    };
+    let first_gone = first_gone_at_edge(payload, &sizes, edge);
+    let mut at = 0;
+    // `retain` visits the entries in the same order as `iter` did.
+    payload.retain(|key, value| {
+        let size = sizes.get(at).copied().flatten();
+        at += 1;
+        let goes = size.is_some_and(|s| s > edge.size || (s == edge.size && *key >= first_gone));
+        if goes {
+            drop_deep(std::mem::take(value));
+        }
+        !goes
+    });
+}
+
+/// Where the removal stops: entries larger than `size` all go, and `ties`
+/// of the entries of exactly `size`.
+#[derive(Clone, Copy)]
+struct Edge {
+    size: usize,
+    ties: usize,
+}
+
+/// The [`Edge`] of removing the largest entries until `total` (the
+/// object's size) is at most `max_bytes`; `None` if nothing goes.
+fn removal_edge(sizes: &[Option<usize>], mut total: usize, max_bytes: usize) -> Option<Edge> {
+    let mut largest_first: Vec<usize> = sizes.iter().flatten().copied().collect();
+    largest_first.sort_unstable_by(|a, b| b.cmp(a));
+    let mut edge = None;
+    for size in largest_first {
         if total <= max_bytes {
             break;
         }
         total = total.saturating_sub(size + 1);
-        doomed.push(key.to_owned());
+        edge = match edge {
+            Some(Edge { size: s, ties }) if s == size => Some(Edge {
+                size,
+                ties: ties + 1,
+            }),
+            _ => Some(Edge { size, ties: 1 }),
+        };
     }
-    for key in doomed {
-        if let Some(value) = payload.remove(&key) {
-            drop_deep(value);
-        }
+    edge
+}
+
+/// Among the entries of size `edge.size`, the first key (in key order) of
+/// the last `edge.ties`, which go.
+fn first_gone_at_edge(payload: &Payload, sizes: &[Option<usize>], edge: Edge) -> String {
+    let mut keys: Vec<&str> = payload
+        .keys()
+        .zip(sizes)
+        .filter(|(_, size)| **size == Some(edge.size))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let at = keys.len().saturating_sub(edge.ties);
+    if at < keys.len() {
+        (*keys.select_nth_unstable(at).1).to_owned()
+    } else {
+        String::new()
     }
 }
 
