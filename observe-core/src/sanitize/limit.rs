@@ -162,7 +162,9 @@ pub(crate) fn enforce(payload: &mut Payload, max_bytes: usize, report: &mut Sani
         return;
     }
     report.mark_truncated();
-    payload.insert(TRUNCATED_KEY.to_owned(), Value::Bool(true));
+    if let Some(old) = payload.insert(TRUNCATED_KEY.to_owned(), Value::Bool(true)) {
+        drop_deep(old);
+    }
     if payload_size(payload) <= max_bytes {
         return;
     }
