@@ -413,7 +413,7 @@ impl Shape {
                     0 => Value::from(i),
                     1 => Value::from(self.text.as_str()),
                     2 => Value::from(i as f64 / 8.0),
-                    _ => Value::Bool(i % 3 == 0),
+                    _ => Value::Bool(i.is_multiple_of(3)),
                 }
             };
             (format!("w{i:05}"), value)

@@ -20,7 +20,7 @@ fn flat_value(i: usize) -> Value {
     match i % 4 {
         0 => Value::from(i),
         1 => Value::from(format!("status ok, item {i}")),
-        2 => Value::Bool(i % 3 == 0),
+        2 => Value::Bool(i.is_multiple_of(3)),
         _ => Value::from(i as f64 / 8.0),
     }
 }

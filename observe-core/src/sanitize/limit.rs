@@ -533,7 +533,7 @@ mod tests {
                 let value = match i % 3 {
                     0 => json!(i),
                     1 => json!("s".repeat(i % 61)),
-                    _ => json!({ "n": i % 7, "flag": i % 2 == 0 }),
+                    _ => json!({ "n": i % 7, "flag": i.is_multiple_of(2) }),
                 };
                 (format!("key {:06}", (i * 7_919) % n), value)
             })
