@@ -1,8 +1,10 @@
 //! Pieces the benchmarks share: a fastrace reporter that discards, chunked
-//! timing with untimed work between chunks, and reading criterion's means to
-//! print ratios against peers measured in the same run.
+//! timing with untimed work between chunks, reading criterion's means to
+//! print ratios against peers measured in the same run, and payload shapes.
 
 #![allow(dead_code)]
+
+pub mod shapes;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -43,6 +45,12 @@ pub fn chunked(iters: u64, mut op: impl FnMut(), mut between: impl FnMut()) -> D
 
 /// Criterion's mean estimate (ns) for one benchmark of this run.
 pub fn mean_ns(group: &str, name: &str) -> Option<f64> {
+    mean_ns_since(group, name, std::time::SystemTime::UNIX_EPOCH)
+}
+
+/// Criterion's mean estimate (ns) for one benchmark, if written after
+/// `since` (so a filtered run does not report an older run's figures).
+pub fn mean_ns_since(group: &str, name: &str, since: std::time::SystemTime) -> Option<f64> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| "target".into(), std::path::PathBuf::from);
     let path = target
@@ -50,6 +58,10 @@ pub fn mean_ns(group: &str, name: &str) -> Option<f64> {
         .join(group)
         .join(name)
         .join("new/estimates.json");
+    let written = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+    if written < since {
+        return None;
+    }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     json["mean"]["point_estimate"].as_f64()

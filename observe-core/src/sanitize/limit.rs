@@ -4,15 +4,28 @@
 //! The shrink runs in three steps, each only as far as needed: cut the
 //! longest strings (all strings above one length, found by bisection), then
 //! cut the longest arrays (likewise), then remove whole top-level keys,
-//! largest first. The payload stays a JSON object and gets
+//! largest serialized entry first and, among entries of equal size, the
+//! last in key order (byte-wise string order) first. The result depends
+//! only on the payload. The payload stays a JSON object and gets
 //! `"_truncated": true`.
+//!
+//! **Cost.** Every step is a fixed number of passes over the payload, so
+//! the shrink is linear in the payload's size whatever its shape: each
+//! bisection takes at most `log2(max_bytes)` passes (no cap above
+//! `max_bytes` can fit, so the search never looks past it), a pass sizes
+//! cut strings without building them, and the key step sizes every entry
+//! once and sorts the sizes (`n log n` in the number of top-level keys, on
+//! machine words). The size functions recurse once per nesting level: the
+//! payload must have been walked first, which cuts nesting at
+//! [`MAX_DEPTH`](super::MAX_DEPTH).
 
 use std::fmt::Write as _;
+use std::ops::RangeInclusive;
 
 use serde_json::{Map, Value};
 
 use super::SanitizeReport;
-use super::truncate::{TRUNCATION_MARKER, truncate_chars};
+use super::truncate::{TRUNCATION_MARKER, cut_point, truncate_chars};
 use super::walk::drop_deep;
 use crate::Payload;
 
@@ -36,16 +49,27 @@ const NO_CAPS: Caps = Caps {
 };
 
 /// Serialized size in bytes of `value`, as `serde_json::to_string` writes it.
+#[cfg(test)]
 pub(crate) fn json_size(value: &Value) -> usize {
     size_with(value, NO_CAPS)
 }
 
-/// Serialized size of a payload object.
+/// Serialized size of a payload object, as `serde_json::to_string` writes
+/// it: one pass, no allocation. For a walked payload (nesting cut at
+/// [`MAX_DEPTH`](super::MAX_DEPTH)) only.
 pub(crate) fn payload_size(payload: &Payload) -> usize {
     map_size(payload, NO_CAPS)
 }
 
+/// What one entry adds to its object's serialized size, the comma that
+/// separates it from the next one not included.
+pub(crate) fn entry_size(key: &str, value: &Value) -> usize {
+    entry_size_with(key, value, NO_CAPS)
+}
+
 fn size_with(value: &Value, caps: Caps) -> usize {
+    #[cfg(test)]
+    visits::count();
     match value {
         Value::Null => 4,
         Value::Bool(true) => 4,
@@ -79,20 +103,30 @@ fn map_size(map: &Map<String, Value>, caps: Caps) -> usize {
     2 + map.len().saturating_sub(1)
         + map
             .iter()
-            .map(|(k, v)| string_size(k) + 1 + size_with(v, caps))
+            .map(|(k, v)| entry_size_with(k, v, caps))
             .sum::<usize>()
+}
+
+fn entry_size_with(key: &str, value: &Value, caps: Caps) -> usize {
+    string_size(key) + 1 + size_with(value, caps)
 }
 
 /// Size of a string serialized with quotes and escapes.
 fn string_size(s: &str) -> usize {
-    2 + s.bytes().map(escaped_len).sum::<usize>()
+    2 + escaped_size(s)
 }
 
+fn escaped_size(s: &str) -> usize {
+    s.bytes().map(escaped_len).sum::<usize>()
+}
+
+/// Size of `s` once cut to `max_chars` characters, without cutting it.
 fn string_size_capped(s: &str, max_chars: usize) -> usize {
-    if max_chars == usize::MAX {
-        return string_size(s);
+    match cut_point(s, max_chars) {
+        // The markers hold no character that JSON escapes.
+        Some((cut, marker)) => 2 + escaped_size(&s[..cut]) + marker.len(),
+        None => string_size(s),
     }
-    string_size(&truncate_chars(s, max_chars))
 }
 
 fn escaped_len(b: u8) -> usize {
@@ -122,59 +156,23 @@ impl std::fmt::Write for Counter {
 }
 
 /// Shrinks `payload` to at most `max_bytes` serialized, if it is over.
+///
+/// The payload must have been walked (nesting cut at
+/// [`MAX_DEPTH`](super::MAX_DEPTH)): the size functions recurse per level.
 pub(crate) fn enforce(payload: &mut Payload, max_bytes: usize, report: &mut SanitizeReport) {
     if payload_size(payload) <= max_bytes {
         return;
     }
     report.mark_truncated();
-    payload.insert(TRUNCATED_KEY.to_owned(), Value::Bool(true));
+    if let Some(old) = payload.insert(TRUNCATED_KEY.to_owned(), Value::Bool(true)) {
+        drop_deep(old);
+    }
     if payload_size(payload) <= max_bytes {
         return;
     }
-
-    // 1. Longest strings first: the largest length that fits.
     let longest = longest_string(payload);
     let floor = MIN_STRING_CHARS.min(longest);
-    let with_strings = |n: usize| {
-        map_size(
-            payload,
-            Caps {
-                strings: n,
-                arrays: usize::MAX,
-            },
-        )
-    };
-    if with_strings(floor) <= max_bytes {
-        let n = largest_fitting(floor, longest, |n| with_strings(n) <= max_bytes);
-        cut(
-            payload,
-            Caps {
-                strings: n,
-                arrays: usize::MAX,
-            },
-        );
-        return;
-    }
-    // 2. Then long arrays, strings at the floor.
-    let longest_array = longest_array(payload);
-    let with_arrays = |n: usize| {
-        map_size(
-            payload,
-            Caps {
-                strings: floor,
-                arrays: n,
-            },
-        )
-    };
-    if with_arrays(0) <= max_bytes {
-        let n = largest_fitting(0, longest_array, |n| with_arrays(n) <= max_bytes);
-        cut(
-            payload,
-            Caps {
-                strings: floor,
-                arrays: n,
-            },
-        );
+    if cut_strings(payload, floor..=longest, max_bytes) || cut_arrays(payload, floor, max_bytes) {
         return;
     }
     cut(
@@ -184,18 +182,132 @@ pub(crate) fn enforce(payload: &mut Payload, max_bytes: usize, report: &mut Sani
             arrays: 0,
         },
     );
-    // 3. Then whole keys, largest first (on a tie, the last in key order).
-    while payload_size(payload) > max_bytes {
-        let largest = payload
-            .iter()
-            .filter(|(k, _)| k.as_str() != TRUNCATED_KEY)
-            .map(|(k, v)| (string_size(k) + 1 + json_size(v), k))
-            .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
-            .map(|(_, k)| k.clone());
-        match largest.and_then(|k| payload.remove(&k)) {
-            Some(value) => drop_deep(value),
-            None => break,
+    remove_largest_entries(payload, max_bytes);
+}
+
+/// Step 1: cuts every string longer than the largest length in `lengths`
+/// that fits, if cutting strings down to the range's start is enough;
+/// returns whether it was.
+fn cut_strings(payload: &mut Payload, lengths: RangeInclusive<usize>, max_bytes: usize) -> bool {
+    let (floor, longest) = lengths.into_inner();
+    let with_strings = |strings: usize| Caps {
+        strings,
+        arrays: usize::MAX,
+    };
+    let fits = |n: usize| map_size(payload, with_strings(n)) <= max_bytes;
+    if !fits(floor) {
+        return false;
+    }
+    // A string of more than `max_bytes` characters never fits.
+    let hi = longest.min(max_bytes);
+    let n = largest_fitting(floor, hi, fits);
+    cut(payload, with_strings(n));
+    true
+}
+
+/// Step 2: with strings at `floor`, cuts every array longer than the
+/// largest length that fits, if cutting arrays is enough; returns whether
+/// it was.
+fn cut_arrays(payload: &mut Payload, floor: usize, max_bytes: usize) -> bool {
+    let with_arrays = |arrays: usize| Caps {
+        strings: floor,
+        arrays,
+    };
+    let fits = |n: usize| map_size(payload, with_arrays(n)) <= max_bytes;
+    if !fits(0) {
+        return false;
+    }
+    // An array of more than `max_bytes` items never fits.
+    let hi = longest_array(payload).min(max_bytes);
+    let n = largest_fitting(0, hi, fits);
+    cut(payload, with_arrays(n));
+    true
+}
+
+/// Step 3: removes whole top-level entries (never [`TRUNCATED_KEY`]) until
+/// the payload fits, in a fixed order: largest serialized entry first; among
+/// entries of the same size, the last in key order (byte-wise string order)
+/// first.
+///
+/// Removing an entry from an object that keeps at least one other (the
+/// `_truncated` flag stays) takes away its size and one comma, and leaves
+/// the sizes of the other entries alone: so every entry is sized once, the
+/// sizes are sorted once (as integers), and what goes is known before
+/// anything goes: every entry larger than some `edge` size, and of the
+/// entries of exactly that size, the last few in key order. One more pass
+/// removes them.
+fn remove_largest_entries(payload: &mut Payload, max_bytes: usize) {
+    // Entry sizes in the map's order; `None` for the flag, which stays.
+    let sizes: Vec<Option<usize>> = payload
+        .iter()
+        .map(|(k, v)| (k != TRUNCATED_KEY).then(|| entry_size(k, v)))
+        .collect();
+    // The object's size: its braces, its entries, the commas between them.
+    let total = 2 + sizes.iter().flatten().sum::<usize>() + sizes.len().saturating_sub(1);
+    let flag = payload
+        .get(TRUNCATED_KEY)
+        .map_or(0, |v| entry_size(TRUNCATED_KEY, v));
+    let Some(edge) = removal_edge(&sizes, total + flag, max_bytes) else {
+        return;
+    };
+    let first_gone = first_gone_at_edge(payload, &sizes, edge);
+    let mut at = 0;
+    // `retain` visits the entries in the same order as `iter` did.
+    payload.retain(|key, value| {
+        let size = sizes.get(at).copied().flatten();
+        at += 1;
+        let goes = size.is_some_and(|s| s > edge.size || (s == edge.size && *key >= first_gone));
+        if goes {
+            drop_deep(std::mem::take(value));
         }
+        !goes
+    });
+}
+
+/// Where the removal stops: entries larger than `size` all go, and `ties`
+/// of the entries of exactly `size`.
+#[derive(Clone, Copy)]
+struct Edge {
+    size: usize,
+    ties: usize,
+}
+
+/// The [`Edge`] of removing the largest entries until `total` (the
+/// object's size) is at most `max_bytes`; `None` if nothing goes.
+fn removal_edge(sizes: &[Option<usize>], mut total: usize, max_bytes: usize) -> Option<Edge> {
+    let mut largest_first: Vec<usize> = sizes.iter().flatten().copied().collect();
+    largest_first.sort_unstable_by(|a, b| b.cmp(a));
+    let mut edge = None;
+    for size in largest_first {
+        if total <= max_bytes {
+            break;
+        }
+        total = total.saturating_sub(size + 1);
+        edge = match edge {
+            Some(Edge { size: s, ties }) if s == size => Some(Edge {
+                size,
+                ties: ties + 1,
+            }),
+            _ => Some(Edge { size, ties: 1 }),
+        };
+    }
+    edge
+}
+
+/// Among the entries of size `edge.size`, the first key (in key order) of
+/// the last `edge.ties`, which go.
+fn first_gone_at_edge(payload: &Payload, sizes: &[Option<usize>], edge: Edge) -> String {
+    let mut keys: Vec<&str> = payload
+        .keys()
+        .zip(sizes)
+        .filter(|(_, size)| **size == Some(edge.size))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let at = keys.len().saturating_sub(edge.ties);
+    if at < keys.len() {
+        (*keys.select_nth_unstable(at).1).to_owned()
+    } else {
+        String::new()
     }
 }
 
@@ -268,6 +380,25 @@ fn cut(payload: &mut Payload, caps: Caps) {
         walk(value, caps);
     }
     debug_assert!(TRUNCATION_MARKER.len() < MIN_STRING_CHARS * 4);
+}
+
+/// Counts the values sized, so that tests can check the number of passes.
+#[cfg(test)]
+mod visits {
+    use std::cell::Cell;
+
+    thread_local! {
+        static VISITS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub(super) fn count() {
+        VISITS.with(|v| v.set(v.get() + 1));
+    }
+
+    /// Values sized on this thread since the last call.
+    pub(super) fn take() -> u64 {
+        VISITS.with(|v| v.replace(0))
+    }
 }
 
 #[cfg(test)]
@@ -379,6 +510,140 @@ mod tests {
         enforce(&mut p2, 10_240, &mut SanitizeReport::default());
         assert_eq!(p1, p2);
         assert!(payload_size(&p1) <= 10_240);
+    }
+
+    /// Values in `payload`, nested ones included.
+    fn count_values(payload: &Payload) -> u64 {
+        let mut stack: Vec<&Value> = payload.values().collect();
+        let mut n = 0;
+        while let Some(v) = stack.pop() {
+            n += 1;
+            match v {
+                Value::Array(items) => stack.extend(items),
+                Value::Object(map) => stack.extend(map.values()),
+                _ => {}
+            }
+        }
+        n
+    }
+
+    /// A flat object of `n` entries of varied sizes (numbers, strings of
+    /// 0 to 60 characters, small objects), with many equal sizes.
+    fn wide(n: usize) -> Payload {
+        (0..n)
+            .map(|i| {
+                let value = match i % 3 {
+                    0 => json!(i),
+                    1 => json!("s".repeat(i % 61)),
+                    _ => json!({ "n": i % 7, "flag": i.is_multiple_of(2) }),
+                };
+                (format!("key {:06}", (i * 7_919) % n), value)
+            })
+            .collect()
+    }
+
+    /// The shrink makes a fixed number of passes over the payload, however
+    /// many keys it has: at most 2 sizings up front, 1 + 14 per bisection
+    /// (`log2(10_240)` rounded up) and 1 for the key step, 33 in all. The
+    /// old shrink re-measured the whole payload for every key it removed:
+    /// about `keys²` sizings (13 million for the 3,000 keys here).
+    #[test]
+    fn wide_objects_shrink_in_a_fixed_number_of_passes() {
+        for n in [3_000, 30_000] {
+            let mut p = wide(n);
+            let values = count_values(&p);
+            visits::take();
+            enforce(&mut p, 10_240, &mut SanitizeReport::default());
+            let sized = visits::take();
+            assert!(payload_size(&p) <= 10_240);
+            assert!(
+                sized <= 33 * values,
+                "{n} keys, {values} values: {sized} sized"
+            );
+        }
+    }
+
+    #[test]
+    fn a_wide_object_of_200_000_keys_is_shrunk() {
+        let mut p: Payload = (0..200_000)
+            .map(|i| (format!("k{i:06}"), json!(i)))
+            .collect();
+        let mut report = SanitizeReport::default();
+        enforce(&mut p, 10_240, &mut report);
+        assert!(report.truncated());
+        assert!(payload_size(&p) <= 10_240);
+        assert!(payload_size(&p) > 10_240 - 32, "removes only what it must");
+        // All numbers above 99,999 have 6 digits, the largest entries: the
+        // last keys go first, and the first ones stay.
+        assert_eq!(p["k000000"], 0);
+        assert!(!p.contains_key("k199999"));
+    }
+
+    /// The shrink as it was first written, one key at a time, re-measuring
+    /// everything after each removal: the specification of the order.
+    fn remove_one_at_a_time(payload: &mut Payload, max_bytes: usize) {
+        while payload_size(payload) > max_bytes {
+            let largest = payload
+                .iter()
+                .filter(|(k, _)| k.as_str() != TRUNCATED_KEY)
+                .map(|(k, v)| (string_size(k) + 1 + json_size(v), k))
+                .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+                .map(|(_, k)| k.clone());
+            match largest.and_then(|k| payload.remove(&k)) {
+                Some(value) => drop_deep(value),
+                None => break,
+            }
+        }
+    }
+
+    #[test]
+    fn keys_go_largest_first_and_on_a_tie_last_in_key_order() {
+        let mut p = obj(json!({
+            "a": {"x": 1111},
+            "b": {"x": 2222},
+            "c": {"x": 3},
+            "d": 4,
+        }));
+        p.insert(TRUNCATED_KEY.to_owned(), Value::Bool(true));
+        let full = payload_size(&p);
+        let entry = entry_size("b", &p["b"]);
+        remove_largest_entries(&mut p, full - 1);
+        assert!(!p.contains_key("b"), "a tie goes to the last key");
+        assert!(p.contains_key("a"));
+        remove_largest_entries(&mut p, full - entry - 2);
+        assert!(!p.contains_key("a"));
+        assert!(p.contains_key("c") && p.contains_key("d"));
+    }
+
+    #[test]
+    fn key_removal_matches_removing_one_at_a_time() {
+        for (n, max_bytes) in [(40, 300), (300, 2_000), (1_000, 10_240), (7, 0)] {
+            let mut fast = wide(n);
+            fast.insert(TRUNCATED_KEY.to_owned(), Value::Bool(true));
+            let mut slow = fast.clone();
+            remove_largest_entries(&mut fast, max_bytes);
+            remove_one_at_a_time(&mut slow, max_bytes);
+            assert_eq!(fast, slow, "{n} keys, {max_bytes} bytes");
+        }
+    }
+
+    #[test]
+    fn cut_strings_are_sized_without_cutting_them() {
+        let texts = [
+            String::new(),
+            "plain".to_owned(),
+            "quote \" and \\ and \n\t and \u{1} and é€😀".repeat(9),
+            "é".repeat(100),
+            "\u{0}".repeat(40),
+            "e\u{301}\u{5d0}\u{200f}😀".repeat(30),
+        ];
+        for text in &texts {
+            for max in (0..60).chain([99, 100, 101, 5_000]) {
+                let cut = truncate_chars(text, max);
+                let expected = serde_json::to_string(&*cut).map_or(0, |s| s.len());
+                assert_eq!(string_size_capped(text, max), expected, "{text:?} at {max}");
+            }
+        }
     }
 
     #[test]

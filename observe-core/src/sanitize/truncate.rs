@@ -21,25 +21,37 @@ pub(crate) const MARKER_CHARS: usize = 12;
 /// When `max_chars` is too small for the whole marker, the cut ends with a
 /// bare ellipsis instead; with `max_chars == 0` the result is empty.
 pub(crate) fn truncate_chars(text: &str, max_chars: usize) -> Cow<'_, str> {
-    // Fast path: fewer bytes than characters allowed means it fits.
-    if text.len() <= max_chars {
+    let Some((cut, marker)) = cut_point(text, max_chars) else {
         return Cow::Borrowed(text);
-    }
-    if text.char_indices().nth(max_chars).is_none() {
-        return Cow::Borrowed(text);
-    }
-    let (keep, marker) = if max_chars > MARKER_CHARS {
-        (max_chars - MARKER_CHARS, TRUNCATION_MARKER)
-    } else if max_chars >= 1 {
-        (max_chars - 1, "…")
-    } else {
-        (0, "")
     };
-    let cut = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
     let mut out = String::with_capacity(cut + marker.len());
     out.push_str(&text[..cut]);
     out.push_str(marker);
     Cow::Owned(out)
+}
+
+/// Where [`truncate_chars`] cuts `text`: the byte offset of the cut and the
+/// marker that follows it, or `None` when the text already fits. One pass
+/// over at most `max_chars + 1` characters, no allocation (the size limit
+/// sizes cut strings with it without building them).
+pub(crate) fn cut_point(text: &str, max_chars: usize) -> Option<(usize, &'static str)> {
+    // Fewer bytes than characters allowed means it fits.
+    if text.len() <= max_chars {
+        return None;
+    }
+    if max_chars == 0 {
+        return Some((0, ""));
+    }
+    let (keep, marker) = if max_chars > MARKER_CHARS {
+        (max_chars - MARKER_CHARS, TRUNCATION_MARKER)
+    } else {
+        (max_chars - 1, "…")
+    };
+    let mut starts = text.char_indices().map(|(i, _)| i);
+    let cut = starts.nth(keep)?;
+    // Cut only if there is a character past the limit (`keep < max_chars`).
+    starts.nth(max_chars - keep - 1)?;
+    Some((cut, marker))
 }
 
 /// Applies the `ErrorPayload` limits to a payload that was already scrubbed:

@@ -3,6 +3,7 @@
 //! fixed depth limit so that no input can overflow the stack.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -52,13 +53,17 @@ impl Walker<'_> {
                 renames.push((key.clone(), clean));
             }
         }
+        // Keys scrubbed to the same text get suffixes ` (2)`, ` (3)`, ...;
+        // the next suffix to try is kept per text, so that many such keys
+        // cost linear time, not one probe per key already renamed.
+        let mut next_suffix: HashMap<String, usize> = HashMap::new();
         for (old, new) in renames {
             if let Some(value) = map.remove(&old) {
+                let n = next_suffix.entry(new.clone()).or_insert(2);
                 let mut key = new.clone();
-                let mut n = 2;
                 while map.contains_key(&key) {
                     key = format!("{new} ({n})");
-                    n += 1;
+                    *n += 1;
                 }
                 map.insert(key, value);
             }
