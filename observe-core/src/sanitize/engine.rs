@@ -120,7 +120,7 @@ impl Engine {
                     for word in *list {
                         add_word(word, bit);
                     }
-                    if rule.check == Check::SecretKey {
+                    if rule.check == Check::Assignment {
                         assignment_mask |= bit;
                         for extra in keys.extra() {
                             add_word(extra.joined(), bit);
@@ -181,8 +181,13 @@ impl Engine {
                 at = m.start() + 1;
             }
         }
-        // An assignment needs `=` or `:`.
-        if mask & self.assignment_mask != 0 && !text.bytes().any(|b| b == b'=' || b == b':') {
+        // An assignment needs an operator: `=`, `:`, `>` (XML), `,` (call
+        // arguments) or `-` (a command-line flag).
+        if mask & self.assignment_mask != 0
+            && !text
+                .bytes()
+                .any(|b| matches!(b, b'=' | b':' | b'>' | b',' | b'-'))
+        {
             mask &= !self.assignment_mask;
         }
         if !self.digit_rules.is_empty()
@@ -247,71 +252,24 @@ impl Engine {
     /// Pushes the accepted matches of rule `i` in `text`.
     fn collect(&self, i: usize, text: &str, hits: &mut Vec<Hit>) {
         let rule = &self.rules[i];
-        if rule.groups.is_empty() && rule.check != Check::SecretKey {
-            for m in rule.regex.find_iter(text) {
-                if m.end() == m.start() {
-                    continue;
-                }
-                if rules::passes(rule.check, text, m.start(), m.end()) {
-                    hits.push(Hit {
-                        start: m.start(),
-                        end: m.end(),
-                        rule: i,
-                    });
-                } else if let Some((start, end)) = match rule.check {
-                    // A candidate can fail as a whole yet hold a number.
-                    Check::Card => rules::card_within(text, m.start(), m.end()),
-                    Check::Phone => rules::phone_within(text, m.start(), m.end()),
-                    _ => None,
-                } {
-                    hits.push(Hit {
-                        start,
-                        end,
-                        rule: i,
-                    });
-                }
+        let mut push = |start: usize, end: usize| {
+            if end > start {
+                hits.push(Hit {
+                    start,
+                    end,
+                    rule: i,
+                });
             }
-            return;
-        }
-        let mut locs: CaptureLocations = rule.regex.capture_locations();
-        let mut pos = 0;
-        while pos <= text.len() {
-            let Some(m) = rule.regex.captures_read_at(&mut locs, text, pos) else {
-                break;
-            };
-            let mut next = if m.end() > m.start() {
-                m.end()
-            } else {
-                next_char(text, m.end())
-            };
-            let mut accept = true;
-            if rule.check == Check::SecretKey
-                && let Some((ks, ke)) = locs.get(1)
-                && !self.keys.is_sensitive_assignment(&text[ks..ke])
-            {
-                accept = false;
-                // The value may hold another assignment (a URL with
-                // a query string): look again right after the key.
-                next = ke.max(next_char(text, m.start()));
+        };
+        match rule.check {
+            Check::Assignment => {
+                let keys = &self.keys;
+                let is_secret = |key: &str| keys.is_sensitive_assignment(key);
+                rules::assign::collect(&rule.regex, text, &is_secret, &mut push);
             }
-            if accept {
-                let span = if rule.groups.is_empty() {
-                    Some((m.start(), m.end()))
-                } else {
-                    rule.groups.iter().find_map(|&g| locs.get(g))
-                };
-                if let Some((start, end)) = span
-                    && end > start
-                    && rules::passes(rule.check, text, start, end)
-                {
-                    hits.push(Hit {
-                        start,
-                        end,
-                        rule: i,
-                    });
-                }
-            }
-            pos = next;
+            Check::SecretBlock => rules::yaml::collect(&rule.regex, text, &mut push),
+            _ if rule.groups.is_empty() => collect_whole(rule, text, &mut push),
+            _ => collect_groups(rule, text, &mut push),
         }
     }
 
@@ -352,7 +310,47 @@ impl Engine {
     }
 }
 
-fn next_char(text: &str, at: usize) -> usize {
+/// The accepted whole matches of `rule`; a card or phone candidate that
+/// fails as a whole may still hold a number.
+fn collect_whole(rule: &Rule, text: &str, push: &mut dyn FnMut(usize, usize)) {
+    for m in rule.regex.find_iter(text) {
+        if rules::passes(rule.check, text, m.start(), m.end()) {
+            push(m.start(), m.end());
+        } else if let Some((start, end)) = match rule.check {
+            Check::Card => rules::card_within(text, m.start(), m.end()),
+            Check::Phone => rules::phone_within(text, m.start(), m.end()),
+            _ => None,
+        } {
+            push(start, end);
+        }
+    }
+}
+
+/// The accepted matches of `rule`'s first participating group.
+fn collect_groups(rule: &Rule, text: &str, push: &mut dyn FnMut(usize, usize)) {
+    let mut locs: CaptureLocations = rule.regex.capture_locations();
+    let mut pos = 0;
+    while pos < text.len() {
+        let Some(m) = rule.regex.captures_read_at(&mut locs, text, pos) else {
+            break;
+        };
+        if let Some((start, end)) = rule.groups.iter().find_map(|&g| locs.get(g))
+            && end > start
+            && rules::passes(rule.check, text, start, end)
+        {
+            push(start, end);
+        }
+        pos = if m.end() > m.start() {
+            m.end()
+        } else {
+            next_char(text, m.end())
+        };
+    }
+}
+
+/// The index just past the character at `at` (one past the end at the
+/// end).
+pub(crate) fn next_char(text: &str, at: usize) -> usize {
     text[at..]
         .chars()
         .next()

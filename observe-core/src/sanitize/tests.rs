@@ -29,7 +29,7 @@ fn sanitizer_is_send_sync_and_cheap_to_clone() {
 #[test]
 fn provider_keys_are_redacted() {
     for (text, rule) in [
-        ("key AKIAIOSFODNN7EXAMPLE here", "aws_access_key"),
+        ("key AKIAZ7XQ4M2KP9RTW3NB here", "aws_access_key"),
         ("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "github_token"),
         (
             "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
