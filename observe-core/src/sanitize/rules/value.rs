@@ -273,6 +273,7 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
         || lower.ends_with("-here")
         || lower.contains("placeholder")
         || lower.contains("redacted")
+        || lower.contains("xxxx")
         || [
             "changeme",
             "change_me",
@@ -286,11 +287,16 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
         || longest_run(b) >= 8
 }
 
+/// The longest run of one repeated letter or digit.
 fn longest_run(b: &[u8]) -> usize {
     let mut best = 0;
     let mut run = 0;
     let mut prev = None;
     for &c in b {
+        if !c.is_ascii_alphanumeric() {
+            prev = None;
+            continue;
+        }
         run = if prev == Some(c) { run + 1 } else { 1 };
         prev = Some(c);
         best = best.max(run);
