@@ -83,8 +83,15 @@ const SECRET_WORDS: &[&str] = &[
     "bearer",
 ];
 
+/// Endings that make a run-together word a secret word (`DBPASSWORD`,
+/// `webhooksecret`, `githubtoken`).
+const SECRET_ENDINGS: &[&str] = &["password", "passwd", "secret", "token", "apikey"];
+
 fn is_secret_word(w: &[u8]) -> bool {
     SECRET_WORDS.iter().any(|s| s.as_bytes() == w)
+        || SECRET_ENDINGS
+            .iter()
+            .any(|e| w.len() > e.len() && w.ends_with(e.as_bytes()))
 }
 
 /// Two adjacent words that together name a secret.

@@ -112,13 +112,17 @@ fn secret_value(text: &str, at: usize, style: Style, key: &str) -> Option<(usize
         }
         _ => {}
     }
-    if !v.quoted
-        && value::is_scheme_word(found)
-        && (is_auth_key(key) || SCHEMES.iter().any(|s| found.eq_ignore_ascii_case(s)))
-        && let Some(end) = value::credential_after(text.as_bytes(), v.end)
-    {
-        let credential = text[v.end..end].trim_start();
-        return (!value::is_not_secret(credential)).then_some((v.start, end, end));
+    let known_scheme = SCHEMES.iter().any(|s| found.eq_ignore_ascii_case(s));
+    if !v.quoted && value::is_scheme_word(found) && (known_scheme || is_auth_key(key)) {
+        match value::credential_after(text.as_bytes(), v.end) {
+            Some((start, end)) => {
+                let secret = !value::is_not_secret(&text[start..end]);
+                return secret.then_some((v.start, end, end));
+            }
+            // `Bearer` alone, or before `<token>`: no credential here.
+            None if known_scheme => return None,
+            None => {}
+        }
     }
     (!value::is_not_secret(found)).then_some((v.start, v.end, resume))
 }

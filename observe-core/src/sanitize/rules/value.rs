@@ -64,9 +64,10 @@ fn non_empty(start: usize, end: usize) -> Option<(usize, usize)> {
     (end > start).then_some((start, end))
 }
 
-/// After a scheme word (`Bearer`, `Api-Token`, `FlyV1`): the end of the
-/// credential that follows it on the same line, if one does.
-pub(crate) fn credential_after(bytes: &[u8], word_end: usize) -> Option<usize> {
+/// After a scheme word (`Bearer`, `Api-Token`, `FlyV1`): the span of the
+/// credential that follows it on the same line, if one does (`<token>` is
+/// returned too, for the caller to see that it is a placeholder).
+pub(crate) fn credential_after(bytes: &[u8], word_end: usize) -> Option<(usize, usize)> {
     let mut i = word_end;
     while matches!(bytes.get(i), Some(b' ' | b'\t')) {
         i += 1;
@@ -76,12 +77,12 @@ pub(crate) fn credential_after(bytes: &[u8], word_end: usize) -> Option<usize> {
     }
     let start = i;
     while let Some(&b) = bytes.get(i) {
-        if b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'\\') {
+        if b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'\\') {
             break;
         }
         i += 1;
     }
-    (i > start).then_some(i)
+    (i > start).then_some((start, i))
 }
 
 /// Whether `word` can be an authentication scheme (`Basic`, `Api-Token`).
@@ -194,10 +195,14 @@ fn path_end(bytes: &[u8], at: usize) -> Option<usize> {
 fn call_open(bytes: &[u8], at: usize) -> Option<usize> {
     let end = path_end(bytes, at)?;
     match bytes.get(end)? {
-        b'(' => Some(end),
+        // A call, or a subscript such as `config["password"]`.
+        b'(' | b'[' => Some(end),
         b'!' if bytes.get(end + 1) == Some(&b'(') => Some(end + 1),
-        // A struct in `Debug` output: `Secret { .. }` (a type name).
-        b' ' if bytes.get(end + 1) == Some(&b'{') && name_is_type(bytes, at, end) => Some(end + 1),
+        // A struct in `Debug` output: `Secret { .. }` (a type name, then
+        // `{` and a blank, unlike a template such as `Bearer {{token}}`).
+        b' ' if bytes[end + 1..].starts_with(b"{ ") && name_is_type(bytes, at, end) => {
+            Some(end + 1)
+        }
         _ => None,
     }
 }
@@ -274,6 +279,8 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
         || lower.contains("placeholder")
         || lower.contains("redacted")
         || lower.contains("xxxx")
+        || lower.ends_with("...")
+        || lower.contains('…')
         || [
             "changeme",
             "change_me",
@@ -339,6 +346,10 @@ fn is_reference(v: &str) -> bool {
     let b = v.as_bytes();
     if b.is_empty() {
         return false;
+    }
+    // YAML tags: `!Ref DbPassword`, `!Sub`, `!GetAtt`
+    if b[0] == b'!' && b.len() > 1 && b[1..].iter().all(u8::is_ascii_alphabetic) {
+        return true;
     }
     // `$NAME`, `%NAME%`, `{name}`, `@name@`
     if b[0] == b'$'
