@@ -176,9 +176,23 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
             r#"|\bredis-cli\b[^\n|;&]{0,200}?[ \t]-a[ \t]+([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
             // curl -u user:password
             r#"|\b(?:curl|wget)\b[^\n|;&]{0,300}?[ \t](?:-u|--user)[ \t]*=?[ \t]*([^\s'":]*:[^\s'"]+|'[^'\n:]*:[^'\n]*'|"[^"\n:]*:[^"\n]*")"#,
+            // docker login -u bob -p secret (and podman, helm, oras)
+            r#"|\b(?:docker|podman|helm|oras|buildah|skopeo)\b[^\n|;&]{0,100}?\blogin\b[^\n|;&]{0,200}?[ \t]-p[ \t]+([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
+            // sqlcmd -U sa -P secret
+            r#"|\b(?:sqlcmd|bcp|osql)\b[^\n|;&]{0,200}?[ \t]-P[ \t]*([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
+            // openssl -passin pass:secret; keytool -storepass secret
+            r#"|[ \t]-pass(?:in|out|word)?[ \t]+pass:([^\s'"]+|'[^'\n]*'|"[^"\n]*")"#,
+            r#"|[ \t]-(?:src|dest)?(?:store|key)pass[ \t]+([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
+            // .netrc: machine host login user password secret
+            r#"|\blogin[ \t]+\S+[ \t]+password[ \t]+([^\s'"]+)"#,
+            // aws configure set aws_secret_access_key secret
+            r#"|\bconfigure[ \t]+set[ \t]+[A-Za-z_.]*(?:secret|token|password)[A-Za-z_.]*[ \t]+([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
         ),
-        groups: &[1, 2, 3, 4],
-        trigger: Trigger::Keywords(&["mysql", "mariadb", "sshpass", "redis-cli", "curl", "wget"]),
+        groups: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        trigger: Trigger::Keywords(&[
+            "mysql", "mariadb", "sshpass", "redis-cli", "curl", "wget", "login", "sqlcmd", "bcp",
+            "osql", "pass:", "storepass", "keypass", "configure",
+        ]),
         check: Check::Value,
     },
     RuleDef {

@@ -347,6 +347,12 @@ fn is_reference(v: &str) -> bool {
     if b.is_empty() {
         return false;
     }
+    // Format specifiers and bind parameters: `{}`, `%s`, `%v`, `?`, `:1`.
+    if matches!(v, "{}" | "?" | "%s" | "%v" | "%d" | "%r" | "%q")
+        || (b[0] == b':' && b.len() > 1 && b[1..].iter().all(u8::is_ascii_digit))
+    {
+        return true;
+    }
     // YAML tags: `!Ref DbPassword`, `!Sub`, `!GetAtt`
     if b[0] == b'!' && b.len() > 1 && b[1..].iter().all(u8::is_ascii_alphabetic) {
         return true;
