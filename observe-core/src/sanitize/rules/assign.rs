@@ -124,6 +124,9 @@ fn secret_value(text: &str, at: usize, style: Style, key: &str) -> Option<(usize
             None => {}
         }
     }
+    if !v.quoted && value::is_bare_word(found) {
+        return None;
+    }
     (!value::is_not_secret(found)).then_some((v.start, v.end, resume))
 }
 

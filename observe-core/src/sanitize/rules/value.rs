@@ -218,6 +218,80 @@ fn name_is_type(bytes: &[u8], start: usize, end: usize) -> bool {
 /// Whether a value (without its quotes) is no secret: empty, `null`-like,
 /// a mask, a placeholder, already redacted, or a reference to where the
 /// secret is kept.
+/// Whether a bare (unquoted) value is a word of prose or a type name
+/// rather than a secret: `Password: see below`, `token: string;` in a type
+/// declaration.
+pub(crate) fn is_bare_word(value: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "see",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "of",
+        "not",
+        "and",
+        "or",
+        "with",
+        "from",
+        "by",
+        "as",
+        "it",
+        "this",
+        "that",
+        "if",
+        "when",
+        "required",
+        "optional",
+        "missing",
+        "invalid",
+        "incorrect",
+        "wrong",
+        "expired",
+        "changed",
+        "reset",
+        "updated",
+        "set",
+        "unset",
+        "empty",
+        "hidden",
+        "masked",
+        "provided",
+        "ok",
+        "yes",
+        "no",
+        "must",
+        "should",
+        "will",
+        "can",
+        "enter",
+        "string",
+        "str",
+        "number",
+        "int",
+        "integer",
+        "boolean",
+        "bool",
+        "bytes",
+        "any",
+        "unknown",
+        "object",
+        "text",
+        "varchar",
+    ];
+    let v = value.trim_end_matches([';', ',', '.']);
+    WORDS.iter().any(|w| v.eq_ignore_ascii_case(w))
+}
+
 pub(crate) fn is_not_secret(value: &str) -> bool {
     let v = value.trim();
     v.is_empty()
@@ -432,7 +506,12 @@ fn is_reference_path(v: &str) -> bool {
         return false;
     };
     let first = first.split("::").next().unwrap_or(first);
-    ROOTS.iter().any(|r| first.eq_ignore_ascii_case(r))
+    // Terraform's `resource_type.name.attribute`.
+    let resource = v.split('.').count() >= 3
+        && first.contains('_')
+        && !v.bytes().any(|c| c.is_ascii_uppercase());
+    resource
+        || ROOTS.iter().any(|r| first.eq_ignore_ascii_case(r))
         || (!last.bytes().any(|c| c.is_ascii_digit())
             && super::super::keys::is_builtin_secret_key(last))
 }
@@ -448,7 +527,7 @@ fn is_accessor(name: &str) -> bool {
         .to_ascii_lowercase();
     [
         "env", "get", "fetch", "read", "load", "lookup", "secret", "param", "var", "resolve",
-        "decrypt", "prompt", "input", "getpass", "require", "vault",
+        "decrypt", "prompt", "input", "getpass", "require", "vault", "config",
     ]
     .iter()
     .any(|w| last.contains(w))
