@@ -154,6 +154,13 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
         check: Check::Token,
     },
     RuleDef {
+        name: "twilio_api_key",
+        pattern: tokens::TWILIO,
+        groups: &[],
+        trigger: Trigger::Keywords(&["sk"]),
+        check: Check::Token,
+    },
+    RuleDef {
         name: "bearer_token",
         pattern: r"(?i:\bbearer)[ \t]+([A-Za-z0-9._~+/-]{8,}=*)",
         groups: &[1],
@@ -223,9 +230,20 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
     },
     RuleDef {
         name: "email",
-        // Unicode letters allowed (`jöhn@exämple.de`), `@` also URL-encoded
+        // Non-ASCII letters allowed (`jöhn@exämple.de`; as code point
+        // ranges that leave out punctuation blocks, which keeps the
+        // automaton small and fast), `@` also URL-encoded
         // (`jane.doe%40example.com`).
-        pattern: r"[\w.%+-]+(?:@|%40)[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?(?:\.[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?)*\.[^\W\d_]{2,24}",
+        pattern: concat!(
+            r"[A-Za-z0-9._%+\-\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]+(?:@|%40)",
+            r"[A-Za-z0-9\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]",
+            r"(?:[A-Za-z0-9\-\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]{0,61}",
+            r"[A-Za-z0-9\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}])?",
+            r"(?:\.[A-Za-z0-9\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]",
+            r"(?:[A-Za-z0-9\-\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]{0,61}",
+            r"[A-Za-z0-9\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}])?)*",
+            r"\.[A-Za-z\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]{2,24}",
+        ),
         groups: &[],
         trigger: Trigger::Keywords(&["@", "%40"]),
         check: Check::Email,
@@ -424,8 +442,22 @@ pub(crate) fn longest_digit_run(text: &[u8]) -> usize {
         };
     let mut i = 0;
     while i < text.len() {
+        if run == 0 && !text[i].is_ascii_digit() {
+            // Between runs only the byte before the next digit matters.
+            match text[i..].iter().position(u8::is_ascii_digit) {
+                Some(skip) => {
+                    i += skip;
+                    prev = if i > 0 { text[i - 1] } else { b' ' };
+                }
+                None => break,
+            }
+        }
         let b = text[i];
-        let wide_space = wide_space_len(&text[i..]);
+        let wide_space = if b >= 0xC2 {
+            wide_space_len(&text[i..])
+        } else {
+            0
+        };
         if b.is_ascii_digit() {
             if run == 0 {
                 glued_start = glue(prev);
