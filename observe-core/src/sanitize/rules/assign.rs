@@ -34,7 +34,8 @@ pub(crate) const HEAD: &str = concat!(
     r"(?:",
     r"[ \t]*:[ \t]*(?:&'static[ \t]+str|&str|String|string|str|Str|SecretString|Secret<[^>\n]{1,40}>|Option<[^>\n]{1,40}>|Vec<u8>|bytes|Buffer|CharArray)[ \t]*=",
     r"|[ \t]+(?:string|\[\]byte|\*string)[ \t]*=",
-    r"|[ \t]*(?:::=|:=|\?=|\.=|\+=|\|\|=|=>|==|=|:)",
+    r"|[ \t]*:[ \t]*[A-Z][A-Za-z0-9_]*(?:\[[^\]\n]{0,40}\]|<[^>\n]{0,40}>)?[ \t]+=",
+    r"|[ \t]*(?:::=|:=|\?=|\.=|\+=|\|\|=|=>|===|!==|!=|==|=|:)",
     r")[ \t]*",
 );
 
@@ -85,7 +86,7 @@ pub(crate) fn collect(
         let key = &text[ks..ke];
         let mut next = ke;
         if is_secret_key(key)
-            && let Some((start, end, resume)) = secret_value(text, m.end(), style, key)
+            && let Some((start, end, resume)) = secret_value(regex, text, m.end(), style, key)
         {
             hit(start, end);
             next = resume;
@@ -98,7 +99,13 @@ pub(crate) fn collect(
 
 /// The span of the secret value at `at` (and where to resume), or `None`
 /// when there is no value or it is no secret.
-fn secret_value(text: &str, at: usize, style: Style, key: &str) -> Option<(usize, usize, usize)> {
+fn secret_value(
+    regex: &Regex,
+    text: &str,
+    at: usize,
+    style: Style,
+    key: &str,
+) -> Option<(usize, usize, usize)> {
     if style == Style::Element {
         return element_value(text, at, key);
     }
@@ -112,22 +119,98 @@ fn secret_value(text: &str, at: usize, style: Style, key: &str) -> Option<(usize
         }
         _ => {}
     }
-    let known_scheme = SCHEMES.iter().any(|s| found.eq_ignore_ascii_case(s));
-    if !v.quoted && value::is_scheme_word(found) && (known_scheme || is_auth_key(key)) {
+    if v.quoted {
+        // `"Bearer {token}"`: the credential decides.
+        let secret = match found.split_once([' ', '\t']) {
+            Some((scheme, rest)) if is_scheme_for(key, scheme) => !value::is_not_secret(rest),
+            _ => !value::is_not_secret(found),
+        };
+        return secret.then_some((v.start, v.end, resume));
+    }
+    if value::is_scheme_word(found) && is_scheme_for(key, found) {
         match value::credential_after(text.as_bytes(), v.end) {
             Some((start, end)) => {
                 let secret = !value::is_not_secret(&text[start..end]);
                 return secret.then_some((v.start, end, end));
             }
             // `Bearer` alone, or before `<token>`: no credential here.
-            None if known_scheme => return None,
+            None if is_known_scheme(found) => return None,
             None => {}
         }
     }
-    if !v.quoted && value::is_bare_word(found) {
-        return None;
+    let not_secret = value::is_bare_word(found)
+        || value::is_not_secret(found)
+        || value::is_code(found)
+        || names_a_secret(found)
+        || (is_cookie_key(key) && is_plain_cookie(found))
+        || (found.starts_with('{') && only_references(regex, &found[1..]));
+    (!not_secret).then_some((v.start, v.end, resume))
+}
+
+fn is_known_scheme(word: &str) -> bool {
+    SCHEMES.iter().any(|s| word.eq_ignore_ascii_case(s))
+}
+
+/// Whether `word` is an authentication scheme in a value under `key`.
+fn is_scheme_for(key: &str, word: &str) -> bool {
+    is_known_scheme(word) || (is_auth_key(key) && value::is_scheme_word(word))
+}
+
+/// A bare identifier that names a secret is a variable holding it
+/// (`password=password`, `this.token = token`), not the secret.
+fn names_a_secret(found: &str) -> bool {
+    found
+        .bytes()
+        .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.'))
+        && super::super::keys::is_builtin_secret_key(found.rsplit('.').next().unwrap_or(found))
+}
+
+fn is_cookie_key(key: &str) -> bool {
+    key.to_ascii_lowercase().ends_with("cookie")
+}
+
+/// A cookie pair whose value is a plain word (`theme=dark`): no session.
+fn is_plain_cookie(found: &str) -> bool {
+    found.split_once('=').is_some_and(|(name, v)| {
+        !super::super::keys::is_builtin_secret_key(name)
+            && !v.is_empty()
+            && v.len() <= 12
+            && v.bytes().all(|b| b.is_ascii_lowercase())
+    })
+}
+
+/// Whether the body of a `{ ... }` group holds assignments whose values are
+/// all references (`{ user: process.env.SMTP_USER, pass: process.env.SMTP_PASS }`):
+/// a structure to scan, not a secret to redact whole.
+fn only_references(regex: &Regex, body: &str) -> bool {
+    let mut found = 0usize;
+    let mut secret = false;
+    collect_values(regex, body, &mut |_, v| {
+        found += 1;
+        secret |= !v.is_some_and(|v| value::is_not_secret(v) || value::is_code(v));
+    });
+    found > 0 && !secret
+}
+
+/// Calls `f(key, value)` for every assignment in `text` (`None` when it
+/// has no value), whatever its key.
+fn collect_values(regex: &Regex, text: &str, f: &mut dyn FnMut(&str, Option<&str>)) {
+    let mut locs: CaptureLocations = regex.capture_locations();
+    let mut pos = 0;
+    while pos < text.len() {
+        let Some(m) = regex.captures_read_at(&mut locs, text, pos) else {
+            break;
+        };
+        let Some((ks, ke)) = (1..=STYLES.len()).find_map(|g| locs.get(g)) else {
+            break;
+        };
+        let v = value::value_at(text, m.end());
+        f(&text[ks..ke], v.map(|v| &text[v.start..v.end]));
+        pos = v
+            .map_or(ke, |v| v.end)
+            .max(super::super::engine::next_char(text, m.start()))
+            .min(text.len());
     }
-    (!value::is_not_secret(found)).then_some((v.start, v.end, resume))
 }
 
 /// `<key ...>value</key>`: the value, trimmed, when the element closes.

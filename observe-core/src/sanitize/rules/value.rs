@@ -46,6 +46,14 @@ pub(crate) fn value_at(text: &str, at: usize) -> Option<Value> {
             Some(quoted(start, end))
         }
         b'"' | b'\'' | b'`' => Some(quoted(at + 1, closing_quote(bytes, at + 1, first))),
+        // String prefixes: f"...", r'...', b"...", rb"...", $"...", @"...".
+        b'f' | b'r' | b'b' | b'u' | b'F' | b'R' | b'B' | b'U' | b'$' | b'@'
+            if string_prefix(bytes, at).is_some() =>
+        {
+            let open = string_prefix(bytes, at)?;
+            let q = bytes[open];
+            Some(quoted(open + 1, closing_quote(bytes, open + 1, q)))
+        }
         b'(' | b'[' | b'{' => match balanced_end(bytes, at) {
             Some(end) => Some(plain(at, end)),
             None => non_empty(at, bare_end(bytes, at)).map(|(s, e)| plain(s, e)),
@@ -58,6 +66,17 @@ pub(crate) fn value_at(text: &str, at: usize) -> Option<Value> {
             non_empty(at, bare_end(bytes, at)).map(|(s, e)| plain(s, e))
         }
     }
+}
+
+/// The index of the quote after a string prefix of one or two letters
+/// (`f"`, `rb'`, `$"`), if `at` starts one.
+fn string_prefix(bytes: &[u8], at: usize) -> Option<usize> {
+    let is_prefix = |b: u8| b"frbuFRBU$@".contains(&b);
+    let is_quote = |i: usize| matches!(bytes.get(i), Some(b'"' | b'\''));
+    if is_quote(at + 1) {
+        return Some(at + 1);
+    }
+    (bytes.get(at + 1).is_some_and(|&b| is_prefix(b)) && is_quote(at + 2)).then_some(at + 2)
 }
 
 fn non_empty(start: usize, end: usize) -> Option<(usize, usize)> {
@@ -215,6 +234,67 @@ fn name_is_type(bytes: &[u8], start: usize, end: usize) -> bool {
     bytes.get(last).is_some_and(u8::is_ascii_uppercase)
 }
 
+/// Whether a bare value is code that computes a secret rather than one: a
+/// call whose arguments are only names (`getToken()`,
+/// `Depends(get_session)`, `encode(payload, SECRET_KEY)`), or a call to a
+/// function that makes one (`jwt.encode(...)`, `secrets.token_hex(16)`).
+pub(crate) fn is_code(value: &str) -> bool {
+    let b = value.as_bytes();
+    let Some(end) = path_end(b, 0) else {
+        return false;
+    };
+    if b.get(end) != Some(&b'(') || b.last() != Some(&b')') {
+        return false;
+    }
+    let args = &value[end + 1..value.len() - 1];
+    let names_only = args.bytes().all(|c| {
+        c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b',' | b' ' | b'\n' | b':' | b'=')
+    });
+    let last = value[..end]
+        .rsplit(['.', ':'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let makes = [
+        "encode",
+        "sign",
+        "generate",
+        "create",
+        "hash",
+        "random",
+        "uuid",
+        "hex",
+        "urlsafe",
+        "derive",
+        "digest",
+        "hmac",
+        "compute",
+        "issue",
+        "mint",
+        "gen",
+        "token_bytes",
+    ]
+    .iter()
+    .any(|w| last.contains(w));
+    (names_only && !args.bytes().any(|c| c.is_ascii_digit()) && !looks_like_wrapper(&last)) || makes
+}
+
+/// Wrappers that hold a value in `Debug` output (`Some(...)`,
+/// `Secret(...)`): never code.
+fn looks_like_wrapper(name: &str) -> bool {
+    [
+        "some",
+        "ok",
+        "secret",
+        "sensitive",
+        "zeroizing",
+        "protected",
+        "masked",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
+}
+
 /// Whether a value (without its quotes) is no secret: empty, `null`-like,
 /// a mask, a placeholder, already redacted, or a reference to where the
 /// secret is kept.
@@ -287,6 +367,18 @@ pub(crate) fn is_bare_word(value: &str) -> bool {
         "object",
         "text",
         "varchar",
+        "await",
+        "new",
+        "yield",
+        "async",
+        "function",
+        "lambda",
+        "fn",
+        "return",
+        "typeof",
+        "void",
+        "require",
+        "import",
     ];
     let v = value.trim_end_matches([';', ',', '.']);
     WORDS.iter().any(|w| v.eq_ignore_ascii_case(w))
