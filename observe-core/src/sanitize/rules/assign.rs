@@ -24,8 +24,9 @@ pub(crate) const HEAD: &str = concat!(
     r"<([A-Za-z_][A-Za-z0-9_.:-]{0,63})(?:[ \t][^<>\n]{0,200})?>",
     // 2: <add key="Password" value="...">, <property name="password" value=...
     r#"|\b(?:key|name)[ \t]*=[ \t]*["']([^"'\n<>]{1,64})["'][ \t]+value[ \t]*=[ \t]*"#,
-    // 3: System.setProperty("X_TOKEN", "..."), os.Setenv("API_KEY", ...)
-    r#"|\([ \t]*["']([A-Za-z0-9_.-]{1,64})["'][ \t]*,[ \t]*"#,
+    // 3: System.setProperty("X_TOKEN", "..."), os.Setenv("API_KEY", ...),
+    // { "password", "..." } (a C# or C++ initializer)
+    r#"|[({][ \t]*["']([A-Za-z0-9_.-]{1,64})["'][ \t]*,[ \t]*"#,
     // 4: --password value
     r"|(?m:^|[ \t])--([A-Za-z][A-Za-z0-9_-]{0,63})[ \t]+",
     // 5: key = value, in its many forms: the key, a closing quote or
@@ -85,7 +86,10 @@ pub(crate) fn collect(
         };
         let key = &text[ks..ke];
         let mut next = ke;
-        if is_secret_key(key)
+        // `${NAME:-default}`: a shell reference, not an assignment.
+        let in_reference = text[..ks].ends_with("${");
+        if !in_reference
+            && is_secret_key(key)
             && let Some((start, end, resume)) = secret_value(regex, text, m.end(), style, key)
         {
             hit(start, end);
@@ -109,11 +113,23 @@ fn secret_value(
     if style == Style::Element {
         return element_value(text, at, key);
     }
+    if let Some((start, end)) = block_scalar(text, at) {
+        let found = &text[start..end];
+        return (!value::is_not_secret(found)).then_some((start, end, end));
+    }
     let v = value::value_at(text, at)?;
     let resume = if v.quoted { v.end + 1 } else { v.end };
     let found = &text[v.start..v.end];
     match style {
         Style::QuotedOnly if !v.quoted => return None,
+        // `{ "key", "value" }` is a pair only when it closes there.
+        Style::QuotedOnly
+            if text[..at].trim_end().ends_with(',')
+                && opener_is_brace(text, at)
+                && !text[resume.min(text.len())..].trim_start().starts_with('}') =>
+        {
+            return None;
+        }
         Style::Flag if !v.quoted && (found.starts_with('-') || !looks_like_token(found)) => {
             return None;
         }
@@ -145,6 +161,44 @@ fn secret_value(
         || (is_cookie_key(key) && is_plain_cookie(found))
         || (found.starts_with('{') && only_references(regex, &found[1..]));
     (!not_secret).then_some((v.start, v.end, resume))
+}
+
+/// A YAML block scalar (`key: |` or `key: >-` then deeper-indented lines):
+/// the span of those lines.
+fn block_scalar(text: &str, at: usize) -> Option<(usize, usize)> {
+    let rest = &text[at..];
+    let line_end = rest.find('\n')?;
+    if !matches!(
+        rest[..line_end].trim_end(),
+        "|" | "|-" | "|+" | ">" | ">-" | ">+"
+    ) {
+        return None;
+    }
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let key_indent = indent(&text[line_start..]);
+    let body = at + line_end + 1;
+    let mut end = body;
+    for line in text[body..].split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        if !content.trim().is_empty() && indent(content) <= key_indent {
+            break;
+        }
+        end += line.len();
+    }
+    let block = text[body..end].trim_end();
+    let start = body + indent(block);
+    (start < body + block.len()).then_some((start, body + block.len()))
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches([' ', '\t']).len()
+}
+
+/// Whether the call-argument head that ends at `at` opened with `{`.
+fn opener_is_brace(text: &str, at: usize) -> bool {
+    text[..at]
+        .rfind(['(', '{'])
+        .is_some_and(|i| text.as_bytes()[i] == b'{')
 }
 
 fn is_known_scheme(word: &str) -> bool {
@@ -308,6 +362,10 @@ mod tests {
                 "Creds { password: [R] }",
             ),
             ("{\"password\": Some(\"x\")}", "{\"password\": [R]}"),
+            (
+                "password: >-\n  Hunter2\n  Secret\nuser: ann",
+                "password: >-\n  [R]\nuser: ann",
+            ),
         ] {
             assert_eq!(scrub(text), want, "{text}");
         }

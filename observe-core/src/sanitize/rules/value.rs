@@ -386,7 +386,7 @@ pub(crate) fn is_bare_word(value: &str) -> bool {
 
 pub(crate) fn is_not_secret(value: &str) -> bool {
     let v = value.trim();
-    v.is_empty()
+    !v.chars().any(char::is_alphanumeric)
         || v == REDACTED
         || is_null_word(v)
         || is_mask(v)
