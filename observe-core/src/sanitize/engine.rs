@@ -139,6 +139,19 @@ impl Engine {
             add_word(extra.joined(), VOCAB_BIT);
             add_word(extra.longest_word(), VOCAB_BIT);
         }
+        // A keyword that starts with another one also triggers that one's
+        // rules: the search reports only the longest keyword at a position.
+        let closed: Vec<u64> = words
+            .iter()
+            .map(|w| {
+                words
+                    .iter()
+                    .zip(&keyword_masks)
+                    .filter(|(other, _)| w.starts_with(other.as_str()))
+                    .fold(0, |mask, (_, m)| mask | m)
+            })
+            .collect();
+        let keyword_masks = closed;
         let min_digits = digit_rules
             .iter()
             .map(|&(n, _)| n)
@@ -150,7 +163,7 @@ impl Engine {
             let mut builder = AhoCorasickBuilder::new();
             builder
                 .ascii_case_insensitive(true)
-                .match_kind(MatchKind::LeftmostFirst);
+                .match_kind(MatchKind::LeftmostLongest);
             // A DFA even past the 100 patterns where the automatic choice
             // falls back to a slower NFA (twice the cost on clean text);
             // the automatic choice if the DFA cannot be built.

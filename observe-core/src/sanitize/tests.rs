@@ -553,3 +553,13 @@ fn references_placeholders_and_look_alikes_are_left_whole() {
         assert!(report.is_empty(), "{text}: {report:?}");
     }
 }
+
+#[test]
+fn a_keyword_that_starts_a_longer_keyword_still_triggers_its_rule() {
+    // `key-` (Mailgun keys) starts where `key` (assignments) does: every
+    // rule whose keyword occurs must run.
+    assert_eq!(
+        scrub("x-api-key-v2: Hunter2Value"),
+        "x-api-key-v2: [REDACTED]"
+    );
+}
