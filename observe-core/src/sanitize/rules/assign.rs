@@ -155,6 +155,7 @@ fn secret_value(
         }
     }
     let not_secret = value::is_bare_word(found)
+        || is_prose(text, at, v.end, found)
         || value::is_not_secret(found)
         || value::is_code(found)
         || names_a_secret(found)
@@ -199,6 +200,16 @@ fn opener_is_brace(text: &str, at: usize) -> bool {
     text[..at]
         .rfind(['(', '{'])
         .is_some_and(|i| text.as_bytes()[i] == b'{')
+}
+
+/// `the secret: sauce is love`: after a colon, a lower-case word followed
+/// by more words is prose, not a credential.
+fn is_prose(text: &str, at: usize, end: usize, found: &str) -> bool {
+    let after_colon = text[..at].trim_end().ends_with(':');
+    let word = found.bytes().all(|b| b.is_ascii_lowercase());
+    let mut rest = text[end..].bytes();
+    let more = rest.next() == Some(b' ') && rest.next().is_some_and(|b| b.is_ascii_lowercase());
+    after_colon && word && more
 }
 
 fn is_known_scheme(word: &str) -> bool {
@@ -388,6 +399,11 @@ mod tests {
             "password: [REDACTED]",
             "Enter your password:",
             "Authorization: Bearer $TOKEN",
+            "the secret: sauce is love",
+            "auth: enabled",
+            "const token = await getToken();",
+            "this.password = password;",
+            "client_secret: ${CLIENT_SECRET:-}",
         ] {
             assert_eq!(scrub(text), text);
         }
