@@ -203,13 +203,9 @@ impl Engine {
                 at = m.start() + 1;
             }
         }
-        // An assignment needs an operator: `=`, `:`, `>` (XML), `,` (call
-        // arguments) or `-` (a command-line flag).
-        if mask & self.assignment_mask != 0
-            && !text
-                .bytes()
-                .any(|b| matches!(b, b'=' | b':' | b'>' | b',' | b'-'))
-        {
+        // An assignment needs an operator: `=`, `:`, `>` (XML), `--` (a
+        // command-line flag), or a bracket and a comma (call arguments).
+        if mask & self.assignment_mask != 0 && !has_assignment_operator(text.as_bytes()) {
             mask &= !self.assignment_mask;
         }
         if !self.digit_rules.is_empty()
@@ -330,6 +326,23 @@ impl Engine {
         out.push_str(&text[copied..]);
         out
     }
+}
+
+/// Whether `text` holds something an assignment needs between its key and
+/// its value (see [`rules::assign::HEAD`]).
+fn has_assignment_operator(text: &[u8]) -> bool {
+    let (mut bracket, mut comma, mut prev) = (false, false, 0u8);
+    for &b in text {
+        match b {
+            b'=' | b':' | b'>' => return true,
+            b'-' if prev == b'-' => return true,
+            b'(' | b'{' => bracket = true,
+            b',' => comma = true,
+            _ => {}
+        }
+        prev = b;
+    }
+    bracket && comma
 }
 
 /// The accepted whole matches of `rule`; a card or phone candidate that
