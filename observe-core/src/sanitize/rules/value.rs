@@ -453,20 +453,24 @@ fn is_mask(v: &str) -> bool {
 /// anything marked `EXAMPLE`, or a long run of one character
 /// (`ghp_xxxxxxxx...`, `AKIA0000000000000000`).
 pub(crate) fn is_placeholder(v: &str) -> bool {
-    let lower = v.to_ascii_lowercase();
     let b = v.as_bytes();
+    let has = |needle: &str| contains_ignore_case(b, needle.as_bytes());
+    let ends = |suffix: &str| {
+        b.len() >= suffix.len()
+            && b[b.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
     (b.len() >= 2 && b[0] == b'<' && b[b.len() - 1] == b'>')
-        || lower.contains("example")
-        || lower.starts_with("your")
-        || lower.contains("_your_")
-        || lower.contains("-your-")
-        || lower.ends_with("_here")
-        || lower.ends_with("-here")
-        || lower.contains("placeholder")
-        || lower.contains("redacted")
-        || lower.contains("xxxx")
-        || lower.ends_with("...")
-        || lower.contains('…')
+        || has("example")
+        || (b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"your"))
+        || has("_your_")
+        || has("-your-")
+        || ends("_here")
+        || ends("-here")
+        || has("placeholder")
+        || has("redacted")
+        || has("xxxx")
+        || ends("...")
+        || v.contains('…')
         || [
             "changeme",
             "change_me",
@@ -476,8 +480,17 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
             "todo",
             "tbd",
         ]
-        .contains(&lower.as_str())
+        .iter()
+        .any(|w| v.eq_ignore_ascii_case(w))
         || longest_run(b) >= 8
+}
+
+/// Whether `haystack` contains `needle`, ASCII case aside.
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.len() >= needle.len()
+        && haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// The longest run of one repeated letter or digit.
