@@ -164,7 +164,7 @@ impl SanitizerBuilder {
             rules.push(rule);
             triggers.push(Trigger::Always);
         }
-        let keys = KeyMatcher::new(enabled(SENSITIVE_KEY), extra_keys);
+        let keys = KeyMatcher::new(enabled(SENSITIVE_KEY), extra_keys, enabled("phone"));
         let engine = Engine::new(rules, triggers, keys)
             .map_err(|e| SanitizerError::Prefilter(e.to_string()))?;
         Ok(Sanitizer {

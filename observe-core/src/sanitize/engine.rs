@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{CaptureLocations, Regex};
 
 use super::keys::KeyMatcher;
@@ -120,7 +120,7 @@ impl Engine {
                     for word in *list {
                         add_word(word, bit);
                     }
-                    if rule.check == Check::SecretKey {
+                    if rule.check == Check::Assignment {
                         assignment_mask |= bit;
                         for extra in keys.extra() {
                             add_word(extra.joined(), bit);
@@ -139,6 +139,19 @@ impl Engine {
             add_word(extra.joined(), VOCAB_BIT);
             add_word(extra.longest_word(), VOCAB_BIT);
         }
+        // A keyword that starts with another one also triggers that one's
+        // rules: the search reports only the longest keyword at a position.
+        let closed: Vec<u64> = words
+            .iter()
+            .map(|w| {
+                words
+                    .iter()
+                    .zip(&keyword_masks)
+                    .filter(|(other, _)| w.starts_with(other.as_str()))
+                    .fold(0, |mask, (_, m)| mask | m)
+            })
+            .collect();
+        let keyword_masks = closed;
         let min_digits = digit_rules
             .iter()
             .map(|&(n, _)| n)
@@ -147,12 +160,21 @@ impl Engine {
         let keywords = if words.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(&words)?,
-            )
+            let mut builder = AhoCorasickBuilder::new();
+            builder
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostLongest);
+            // A DFA even past the 100 patterns where the automatic choice
+            // falls back to a slower NFA (twice the cost on clean text);
+            // the automatic choice if the DFA cannot be built.
+            let dfa = builder
+                .clone()
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&words);
+            Some(match dfa {
+                Ok(ac) => ac,
+                Err(_) => builder.build(&words)?,
+            })
         };
         Ok(Engine {
             rules,
@@ -181,8 +203,9 @@ impl Engine {
                 at = m.start() + 1;
             }
         }
-        // An assignment needs `=` or `:`.
-        if mask & self.assignment_mask != 0 && !text.bytes().any(|b| b == b'=' || b == b':') {
+        // An assignment needs an operator: `=`, `:`, `>` (XML), `--` (a
+        // command-line flag), or a bracket and a comma (call arguments).
+        if mask & self.assignment_mask != 0 && !has_assignment_operator(text.as_bytes()) {
             mask &= !self.assignment_mask;
         }
         if !self.digit_rules.is_empty()
@@ -247,71 +270,24 @@ impl Engine {
     /// Pushes the accepted matches of rule `i` in `text`.
     fn collect(&self, i: usize, text: &str, hits: &mut Vec<Hit>) {
         let rule = &self.rules[i];
-        if rule.groups.is_empty() && rule.check != Check::SecretKey {
-            for m in rule.regex.find_iter(text) {
-                if m.end() == m.start() {
-                    continue;
-                }
-                if rules::passes(rule.check, text, m.start(), m.end()) {
-                    hits.push(Hit {
-                        start: m.start(),
-                        end: m.end(),
-                        rule: i,
-                    });
-                } else if let Some((start, end)) = match rule.check {
-                    // A candidate can fail as a whole yet hold a number.
-                    Check::Card => rules::card_within(text, m.start(), m.end()),
-                    Check::Phone => rules::phone_within(text, m.start(), m.end()),
-                    _ => None,
-                } {
-                    hits.push(Hit {
-                        start,
-                        end,
-                        rule: i,
-                    });
-                }
+        let mut push = |start: usize, end: usize| {
+            if end > start {
+                hits.push(Hit {
+                    start,
+                    end,
+                    rule: i,
+                });
             }
-            return;
-        }
-        let mut locs: CaptureLocations = rule.regex.capture_locations();
-        let mut pos = 0;
-        while pos <= text.len() {
-            let Some(m) = rule.regex.captures_read_at(&mut locs, text, pos) else {
-                break;
-            };
-            let mut next = if m.end() > m.start() {
-                m.end()
-            } else {
-                next_char(text, m.end())
-            };
-            let mut accept = true;
-            if rule.check == Check::SecretKey
-                && let Some((ks, ke)) = locs.get(1)
-                && !self.keys.is_sensitive_assignment(&text[ks..ke])
-            {
-                accept = false;
-                // The value may hold another assignment (a URL with
-                // a query string): look again right after the key.
-                next = ke.max(next_char(text, m.start()));
+        };
+        match rule.check {
+            Check::Assignment => {
+                let keys = &self.keys;
+                let is_secret = |key: &str| keys.is_sensitive_assignment(key);
+                rules::assign::collect(&rule.regex, text, &is_secret, &mut push);
             }
-            if accept {
-                let span = if rule.groups.is_empty() {
-                    Some((m.start(), m.end()))
-                } else {
-                    rule.groups.iter().find_map(|&g| locs.get(g))
-                };
-                if let Some((start, end)) = span
-                    && end > start
-                    && rules::passes(rule.check, text, start, end)
-                {
-                    hits.push(Hit {
-                        start,
-                        end,
-                        rule: i,
-                    });
-                }
-            }
-            pos = next;
+            Check::SecretBlock => rules::yaml::collect(&rule.regex, text, &mut push),
+            _ if rule.groups.is_empty() => collect_whole(rule, text, &mut push),
+            _ => collect_groups(rule, text, &mut push),
         }
     }
 
@@ -352,7 +328,64 @@ impl Engine {
     }
 }
 
-fn next_char(text: &str, at: usize) -> usize {
+/// Whether `text` holds something an assignment needs between its key and
+/// its value (see [`rules::assign::HEAD`]).
+fn has_assignment_operator(text: &[u8]) -> bool {
+    let (mut bracket, mut comma, mut prev) = (false, false, 0u8);
+    for &b in text {
+        match b {
+            b'=' | b':' | b'>' => return true,
+            b'-' if prev == b'-' => return true,
+            b'(' | b'{' => bracket = true,
+            b',' => comma = true,
+            _ => {}
+        }
+        prev = b;
+    }
+    bracket && comma
+}
+
+/// The accepted whole matches of `rule`; a card or phone candidate that
+/// fails as a whole may still hold a number.
+fn collect_whole(rule: &Rule, text: &str, push: &mut dyn FnMut(usize, usize)) {
+    for m in rule.regex.find_iter(text) {
+        if rules::passes(rule.check, text, m.start(), m.end()) {
+            push(m.start(), m.end());
+        } else if let Some((start, end)) = match rule.check {
+            Check::Card => rules::card_within(text, m.start(), m.end()),
+            Check::Phone => rules::phone_within(text, m.start(), m.end()),
+            _ => None,
+        } {
+            push(start, end);
+        }
+    }
+}
+
+/// The accepted matches of `rule`'s first participating group.
+fn collect_groups(rule: &Rule, text: &str, push: &mut dyn FnMut(usize, usize)) {
+    let mut locs: CaptureLocations = rule.regex.capture_locations();
+    let mut pos = 0;
+    while pos < text.len() {
+        let Some(m) = rule.regex.captures_read_at(&mut locs, text, pos) else {
+            break;
+        };
+        if let Some((start, end)) = rule.groups.iter().find_map(|&g| locs.get(g))
+            && end > start
+            && rules::passes(rule.check, text, start, end)
+        {
+            push(start, end);
+        }
+        pos = if m.end() > m.start() {
+            m.end()
+        } else {
+            next_char(text, m.end())
+        };
+    }
+}
+
+/// The index just past the character at `at` (one past the end at the
+/// end).
+pub(crate) fn next_char(text: &str, at: usize) -> usize {
     text[at..]
         .chars()
         .next()

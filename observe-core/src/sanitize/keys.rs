@@ -8,6 +8,12 @@
 //! the value only describes the secret (`token_count`, `session_ttl`,
 //! `auth_type`). Words are compared whole, so `author`, `authors`,
 //! `max_tokens` and `keyboard` are not secrets.
+//!
+//! `pin` is a secret only at the start of a key or after a word that says
+//! whose PIN it is (`pin`, `PIN_code`, `user_pin`, `card_pin`), so that
+//! hardware pins (`gpio_pin`, `led_pin`) and `pinned`, `spinner` or
+//! `pin_count` are not. Bundler's per-host credentials
+//! (`BUNDLE_GEMS__EXAMPLE__COM`) are secrets too.
 
 /// Longest word that is looked up; longer words are never secret words.
 const MAX_WORD: usize = 24;
@@ -16,7 +22,7 @@ const MAX_WORD: usize = 24;
 /// at least one: keys without any of them skip the word-by-word check.
 pub(crate) const STEMS: &[&str] = &[
     "pass", "pwd", "secret", "token", "auth", "cred", "key", "sess", "cookie", "csrf", "xsrf",
-    "jwt", "ssn", "card", "cvv", "cvc", "otp", "bearer", "social",
+    "jwt", "ssn", "card", "cvv", "cvc", "otp", "bearer", "social", "pin", "bundle_",
 ];
 
 /// Single words that name a secret. Each contains one of [`STEMS`].
@@ -25,6 +31,14 @@ const SECRET_WORDS: &[&str] = &[
     "passwords",
     "passwd",
     "passphrase",
+    "passcode",
+    "passkey",
+    "pincode",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "privkey",
+    "apitoken",
     "pwd",
     "mysqlpwd",
     "secret",
@@ -69,8 +83,15 @@ const SECRET_WORDS: &[&str] = &[
     "bearer",
 ];
 
+/// Endings that make a run-together word a secret word (`DBPASSWORD`,
+/// `webhooksecret`, `githubtoken`).
+const SECRET_ENDINGS: &[&str] = &["password", "passwd", "secret", "token", "apikey"];
+
 fn is_secret_word(w: &[u8]) -> bool {
     SECRET_WORDS.iter().any(|s| s.as_bytes() == w)
+        || SECRET_ENDINGS
+            .iter()
+            .any(|e| w.len() > e.len() && w.ends_with(e.as_bytes()))
 }
 
 /// Two adjacent words that together name a secret.
@@ -84,7 +105,44 @@ fn is_secret_pair(first: &[u8], second: &[u8]) -> bool {
             | (b"card", b"number")
             | (b"set", b"cookie")
             | (b"social", b"security")
+            | (
+                b"signing" | b"encryption" | b"decryption" | b"master" | b"hmac",
+                b"key"
+            )
+            | (b"client" | b"account" | b"shared" | b"storage", b"key")
     )
+}
+
+/// Whether `pin` after `prev` (`None` at the start of the key) names a PIN.
+fn is_secret_pin(prev: Option<&[u8]>) -> bool {
+    matches!(
+        prev,
+        None | Some(
+            b"x" | b"user"
+                | b"card"
+                | b"sim"
+                | b"atm"
+                | b"account"
+                | b"login"
+                | b"security"
+                | b"secret"
+                | b"new"
+                | b"old"
+                | b"current"
+                | b"confirm"
+                | b"bank"
+                | b"debit"
+                | b"credit"
+                | b"mobile"
+                | b"phone"
+        )
+    )
+}
+
+/// Bundler's credentials for a gem host: `BUNDLE_<HOST>` with the host's
+/// dots written `__` (`BUNDLE_GEMS__EXAMPLE__COM`).
+fn is_bundler_credential(key: &str) -> bool {
+    key.len() > 7 && key.as_bytes()[..7].eq_ignore_ascii_case(b"bundle_") && key[7..].contains("__")
 }
 
 /// Words that, after a secret word, say the value is about the secret rather
@@ -106,7 +164,6 @@ fn is_neutral_word(w: &[u8]) -> bool {
             | b"types"
             | b"kind"
             | b"usage"
-            | b"used"
             | b"remaining"
             | b"budget"
             | b"ttl"
@@ -145,6 +202,15 @@ fn is_neutral_word(w: &[u8]) -> bool {
             | b"rate"
             | b"ratio"
             | b"cost"
+            | b"file"
+            | b"files"
+            | b"dir"
+            | b"env"
+            | b"prompt"
+            | b"hint"
+            | b"field"
+            | b"label"
+            | b"placeholder"
     )
 }
 
@@ -206,13 +272,15 @@ pub(crate) fn is_builtin_secret_key(key: &str) -> bool {
     let mut joined = [0u8; MAX_WORD];
     let mut joined_len: Option<usize> = Some(0);
     let mut pending = false;
+    let mut first = true;
     for_each_word(key, |word| {
         let mut cur = [0u8; MAX_WORD];
         let cur_len = lower(word, &mut cur);
         if let Some(n) = cur_len {
             let w = &cur[..n];
             let pair = prev_len.is_some_and(|p| is_secret_pair(&prev[..p], w));
-            if is_secret_word(w) || pair {
+            let pin = w == b"pin" && is_secret_pin(prev_len.map(|p| &prev[..p]).filter(|_| !first));
+            if is_secret_word(w) || pair || pin {
                 pending = true;
             } else if is_neutral_word(w) {
                 pending = false;
@@ -220,6 +288,7 @@ pub(crate) fn is_builtin_secret_key(key: &str) -> bool {
             prev[..n].copy_from_slice(w);
         }
         prev_len = cur_len;
+        first = false;
         joined_len = match (joined_len, cur_len) {
             (Some(j), Some(n)) if j + n <= MAX_WORD => {
                 joined[j..j + n].copy_from_slice(&cur[..n]);
@@ -230,7 +299,50 @@ pub(crate) fn is_builtin_secret_key(key: &str) -> bool {
         true
     });
     // `APIKEY`, `SESSIONID`: one word that is a secret only when joined.
-    pending || joined_len.is_some_and(|j| is_secret_word(&joined[..j]))
+    pending
+        || joined_len.is_some_and(|j| is_secret_word(&joined[..j]))
+        || is_bundler_credential(key)
+}
+
+/// Words that name a phone number by themselves.
+const PHONE_WORDS: &[&str] = &[
+    "phone",
+    "phones",
+    "mobile",
+    "tel",
+    "telephone",
+    "cellphone",
+    "fax",
+    "msisdn",
+    "whatsapp",
+    "phonenumber",
+    "mobilenumber",
+    "telefon",
+    "telefono",
+];
+
+/// Whether `key` names a phone number (`phone`, `mobile`, `tel`,
+/// `phone_number`, `contactPhone`, `mobile_no`), so that a number stored
+/// under it is one even without separators. The phone word must end the
+/// key or be followed only by `number`, `no`, `num` or `nr`
+/// (`mobile_users` is a count).
+pub(crate) fn is_phone_key(key: &str) -> bool {
+    let mut phone = false;
+    for_each_word(key, |word| {
+        let mut buf = [0u8; MAX_WORD];
+        let Some(n) = lower(word, &mut buf) else {
+            phone = false;
+            return true;
+        };
+        let w = &buf[..n];
+        if PHONE_WORDS.iter().any(|p| p.as_bytes() == w) {
+            phone = true;
+        } else if !(phone && matches!(w, b"number" | b"no" | b"num" | b"nr")) {
+            phone = false;
+        }
+        true
+    });
+    phone
 }
 
 /// A key name added by configuration, as lower-case words.
@@ -280,11 +392,24 @@ fn words_of(key: &str) -> Vec<String> {
 pub(crate) struct KeyMatcher {
     builtin: bool,
     extra: Vec<ExtraKey>,
+    phones: bool,
 }
 
 impl KeyMatcher {
-    pub(crate) fn new(builtin: bool, extra: Vec<ExtraKey>) -> KeyMatcher {
-        KeyMatcher { builtin, extra }
+    /// `builtin`: the built-in vocabulary applies to object keys;
+    /// `extra`: names added by configuration; `phones`: numbers under
+    /// phone-like keys are phone numbers (the `phone` rule is on).
+    pub(crate) fn new(builtin: bool, extra: Vec<ExtraKey>, phones: bool) -> KeyMatcher {
+        KeyMatcher {
+            builtin,
+            extra,
+            phones,
+        }
+    }
+
+    /// Whether a bare number under `key` is a phone number.
+    pub(crate) fn is_phone_key(&self, key: &str) -> bool {
+        self.phones && is_phone_key(key)
     }
 
     /// The extra names (for building the prefilter).
@@ -469,7 +594,7 @@ mod tests {
             ExtraKey::new("ticket_id").unwrap_or_else(|| unreachable!()),
             ExtraKey::new("pin").unwrap_or_else(|| unreachable!()),
         ];
-        let m = KeyMatcher::new(false, extra);
+        let m = KeyMatcher::new(false, extra, true);
         assert!(m.is_sensitive("ticket_id"));
         assert!(m.is_sensitive("TicketId"));
         assert!(m.is_sensitive("ticketid"));

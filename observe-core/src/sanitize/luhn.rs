@@ -2,32 +2,50 @@
 //! lengths of the major card networks, so that a random long number is not
 //! taken for a card.
 
-/// Whether `text` (digits, possibly split by spaces or dashes) looks like a
-/// real card number: 13 to 19 digits, a known issuer prefix, a valid Luhn
-/// checksum, and one kind of separator at most.
+/// Whether `text` (digits, possibly split by spaces, no-break spaces, dots
+/// or dashes) looks like a real card number: 13 to 19 digits, a known
+/// issuer prefix, a valid Luhn checksum, and one kind of separator at most.
+/// Dots only separate groups written as on the card (a first group of four,
+/// then groups of three to six), so that `3.14159265358979` is a number.
 pub(crate) fn is_card_number(text: &str) -> bool {
     let mut digits = [0u8; 19];
     let mut len = 0usize;
-    let mut separator: Option<u8> = None;
-    for byte in text.bytes() {
-        match byte {
-            b'0'..=b'9' => {
+    let mut separator: Option<char> = None;
+    let mut groups = [0usize; 19];
+    let mut group_count = 1usize;
+    for c in text.chars() {
+        match c {
+            '0'..='9' => {
                 if len == digits.len() {
                     return false;
                 }
-                digits[len] = byte - b'0';
+                digits[len] = c as u8 - b'0';
                 len += 1;
+                groups[group_count - 1] += 1;
             }
-            b' ' | b'-' => match separator {
-                Some(sep) if sep != byte => return false,
-                _ => separator = Some(byte),
-            },
+            ' ' | '-' | '.' | SEPARATOR_NBSP | '\u{2007}' | '\u{2009}' | '\u{202F}' => {
+                match separator {
+                    Some(sep) if sep != c => return false,
+                    _ => separator = Some(c),
+                }
+                if group_count == groups.len() {
+                    return false;
+                }
+                group_count += 1;
+            }
             _ => return false,
         }
+    }
+    let groups = &groups[..group_count];
+    if separator == Some('.') && (groups[0] != 4 || groups.iter().any(|&g| !(3..=6).contains(&g))) {
+        return false;
     }
     let digits = &digits[..len];
     len >= 13 && known_issuer(digits) && luhn_valid(digits)
 }
+
+/// U+00A0, the no-break space.
+const SEPARATOR_NBSP: char = '\u{A0}';
 
 /// Whether an integer (a JSON number) is a card number.
 pub(crate) fn is_card_number_u64(value: u64) -> bool {
@@ -119,6 +137,13 @@ mod tests {
             "valid Luhn, no issuer starts with 1"
         );
         assert!(!is_card_number("411111111111"), "too short");
+        assert!(is_card_number("4111.1111.1111.1111"));
+        assert!(is_card_number("4111\u{a0}1111\u{a0}1111\u{a0}1111"));
+        assert!(is_card_number("4111\u{202f}1111\u{202f}1111\u{202f}1111"));
+        assert!(
+            !is_card_number("4.111111111111111"),
+            "a decimal, not a card"
+        );
     }
 
     #[test]

@@ -7,16 +7,30 @@
 //!
 //! 1. **Keys.** A value under a key that names a secret (`password`,
 //!    `api_key`, `X-Api-Key`, `Authorization`, `session_id`, `Set-Cookie`,
-//!    `ssn`, `credit_card`, ... but not `author` or `token_count`) becomes
-//!    `"[REDACTED]"`, whatever its type.
+//!    `ssn`, `credit_card`, `signing_key`, `passcode`, `pin`, ... but not
+//!    `author`, `token_count` or `pinned`) becomes `"[REDACTED]"`, whatever
+//!    its type. A number (or a bare string of digits) under a phone-like key
+//!    (`phone`, `mobile`, `tel`, `phone_number`) is a phone number.
 //! 2. **Values.** Every string at any depth (keys too) is scanned for
 //!    provider credentials (AWS, GitHub, Slack, Stripe, Google, OpenAI,
-//!    Anthropic), JWTs, PEM private keys, `Bearer` tokens, passwords in URLs,
-//!    `password=...`-style assignments (in query strings, headers, logs),
-//!    email addresses, phone numbers and Luhn-valid card numbers; each match
-//!    becomes `[REDACTED]`. A string that holds a JSON object or array is
-//!    parsed and scrubbed as JSON (keys included). Nesting deeper than
-//!    [`MAX_DEPTH`] is cut.
+//!    Anthropic, and with `provider_token` some forty more families by their
+//!    published prefixes: Hugging Face, GitLab, npm, PyPI, Vault, 1Password,
+//!    Bedrock, Grafana, Square, Meta, SendGrid, Twilio, ...), JWTs (also
+//!    base64-encoded), PEM private keys, `Bearer` tokens, passwords in URLs,
+//!    secrets on command lines (`mysql -p...`, `curl -u user:pass`),
+//!    the data of Kubernetes `Secret` manifests, key-value assignments in
+//!    the many styles code and configuration use (`=`, `:`, `:=`, `=>`,
+//!    JSON, XML elements and attributes, `setProperty("KEY", "...")`,
+//!    `--password value`, `Authorization: <any scheme> <credential>`),
+//!    email addresses (also Unicode or URL-encoded), phone numbers and
+//!    Luhn-valid card numbers (also with dots or no-break spaces); each match
+//!    becomes `[REDACTED]`. An assignment's value is redacted whole (a quoted
+//!    string, a wrapper such as `Some("...")`, a bracketed group or a bare
+//!    token) or left alone when it is a template or variable reference
+//!    (`${...}`, `{{ ... }}`, `$API_KEY`, `process.env.X`), a placeholder
+//!    (`<token>`, `your-api-key-here`, `AKIAIOSFODNN7EXAMPLE`) or a mask.
+//!    A string that holds a JSON object or array is parsed and scrubbed as
+//!    JSON (keys included). Nesting deeper than [`MAX_DEPTH`] is cut.
 //! 3. **Limits**, after scrubbing so that no cut can leave half a secret:
 //!    for `error_occurred` events the `ErrorPayload` fields, then for every
 //!    payload the 10 KiB limit.

@@ -5,7 +5,15 @@
 //! for `key=value` assignments).
 //!
 //! The patterns follow the published formats of each provider's credentials
-//! (prefixes, alphabets and lengths) and were written for this crate.
+//! (prefixes, alphabets and lengths) and were written for this crate. A
+//! token must stand alone (not glued to a longer run of token characters,
+//! as inside a base64 blob or a URL slug) and must not be a documentation
+//! placeholder (`AKIAIOSFODNN7EXAMPLE`, `ghp_xxxxxxxx...`).
+
+pub(crate) mod assign;
+mod tokens;
+pub(crate) mod value;
+pub(crate) mod yaml;
 
 /// When a rule runs: only if one of its keywords occurs in the text (ASCII
 /// case-insensitive), or only if the text holds a run of at least that many
@@ -25,16 +33,24 @@ pub(crate) enum Check {
     Card,
     /// A phone number: 7 to 15 digits, not glued to other digits or words.
     Phone,
-    /// A token rather than a word: has a digit or a symbol, or is long.
+    /// A token rather than a word: has a digit or a symbol, or is long;
+    /// and no placeholder.
     TokenLike,
-    /// Has both a letter and a digit.
+    /// A provider token: stands alone and is no placeholder.
+    Token,
+    /// A provider token ([`Check::Token`]) with both a letter and a digit.
     Mixed,
     /// An address that is not the `user@host` or `user:password@host` part
     /// of a URL (passwords there are `url_credentials`' job, which keeps the
-    /// host).
+    /// host), and not glued to a following letter or digit.
     Email,
-    /// Capture group 1 is a key that names a secret.
-    SecretKey,
+    /// A value that is a secret, not a reference or a placeholder.
+    Value,
+    /// Key-value assignments: the pattern is [`assign::HEAD`] and
+    /// [`assign::collect`] finds the values.
+    Assignment,
+    /// Data blocks of Kubernetes secrets: [`yaml::collect`].
+    SecretBlock,
 }
 
 /// One built-in rule.
@@ -76,21 +92,24 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
         pattern: r"\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
         groups: &[],
         trigger: Trigger::Keywords(&["akia", "asia", "abia", "acca", "a3t"]),
-        check: Check::None,
+        check: Check::Token,
     },
     RuleDef {
         name: "github_token",
         pattern: r"gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}",
         groups: &[],
         trigger: Trigger::Keywords(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
-        check: Check::None,
+        check: Check::Token,
     },
     RuleDef {
         name: "slack_token",
-        pattern: r"xox[abposr]-[A-Za-z0-9-]{10,250}|xapp-[0-9]-[A-Za-z0-9-]{10,250}",
+        // Slack tokens start with a numeric team or version part:
+        // `xoxb-123...-...`, `xapp-1-...`; a word such as `xoxo-indieweb`
+        // is not one.
+        pattern: r"(?:xoxe\.)?xox[abposre]-[0-9]+-[A-Za-z0-9-]{8,250}|xapp-[0-9]-[A-Za-z0-9-]{10,250}",
         groups: &[],
         trigger: Trigger::Keywords(&["xox", "xapp-"]),
-        check: Check::None,
+        check: Check::Token,
     },
     RuleDef {
         name: "slack_webhook",
@@ -104,21 +123,21 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
         pattern: r"[sr]k_(?:live|test)_[A-Za-z0-9]{10,99}|whsec_[A-Za-z0-9]{20,99}",
         groups: &[],
         trigger: Trigger::Keywords(&["sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"]),
-        check: Check::None,
+        check: Check::Token,
     },
     RuleDef {
         name: "google_api_key",
         pattern: r"AIza[0-9A-Za-z_-]{35}",
         groups: &[],
         trigger: Trigger::Keywords(&["aiza"]),
-        check: Check::None,
+        check: Check::Token,
     },
     RuleDef {
         name: "anthropic_key",
         pattern: r"sk-ant-[A-Za-z0-9_-]{20,}",
         groups: &[],
         trigger: Trigger::Keywords(&["sk-"]),
-        check: Check::None,
+        check: Check::Token,
     },
     RuleDef {
         name: "openai_key",
@@ -126,6 +145,20 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
         groups: &[],
         trigger: Trigger::Keywords(&["sk-"]),
         check: Check::Mixed,
+    },
+    RuleDef {
+        name: "provider_token",
+        pattern: tokens::PATTERN,
+        groups: &[],
+        trigger: Trigger::Keywords(tokens::KEYWORDS),
+        check: Check::Token,
+    },
+    RuleDef {
+        name: "twilio_api_key",
+        pattern: tokens::TWILIO,
+        groups: &[],
+        trigger: Trigger::Keywords(&["sk"]),
+        check: Check::Token,
     },
     RuleDef {
         name: "bearer_token",
@@ -139,23 +172,80 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
         pattern: r"[A-Za-z][A-Za-z0-9+.-]{0,20}://([^\s:@/?#\[\]]*:[^\s@/?#]*)@",
         groups: &[1],
         trigger: Trigger::Keywords(&["://"]),
-        check: Check::None,
+        check: Check::Value,
+    },
+    RuleDef {
+        name: "cli_credentials",
+        pattern: concat!(
+            // mysql -u root -pHunter2 (the password glued to -p)
+            r#"\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b[^\n|;&]{0,200}?[ \t]-p([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
+            r#"|\bsshpass[ \t]+-p[ \t]*([^\s'"]+|'[^'\n]*'|"[^"\n]*")"#,
+            r#"|\bredis-cli\b[^\n|;&]{0,200}?[ \t]-a[ \t]+([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
+            // curl -u user:password
+            r#"|\b(?:curl|wget)\b[^\n|;&]{0,300}?[ \t](?:-u|--user)[ \t]*=?[ \t]*([^\s'":]*:[^\s'"]+|'[^'\n:]*:[^'\n]*'|"[^"\n:]*:[^"\n]*")"#,
+            // docker login -u bob -p secret (and podman, helm, oras)
+            r#"|\b(?:docker|podman|helm|oras|buildah|skopeo)\b[^\n|;&]{0,100}?\blogin\b[^\n|;&]{0,200}?[ \t]-p[ \t]+([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
+            // sqlcmd -U sa -P secret
+            r#"|\b(?:sqlcmd|bcp|osql)\b[^\n|;&]{0,200}?[ \t]-P[ \t]*([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
+            // openssl -passin pass:secret; keytool -storepass secret
+            r#"|[ \t]-pass(?:in|out|word)?[ \t]+pass:([^\s'"]+|'[^'\n]*'|"[^"\n]*")"#,
+            r#"|[ \t]-(?:src|dest)?(?:store|key)pass[ \t]+([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
+            // .netrc: machine host login user password secret
+            r#"|\blogin[ \t]+\S+[ \t]+password[ \t]+([^\s'"]+)"#,
+            // aws configure set aws_secret_access_key secret
+            r#"|\bconfigure[ \t]+set[ \t]+[A-Za-z_.]*(?:secret|token|password)[A-Za-z_.]*[ \t]+([^\s'"-][^\s'"]*|'[^'\n]*'|"[^"\n]*")"#,
+        ),
+        groups: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        trigger: Trigger::Keywords(&[
+            "mysql",
+            "mariadb",
+            "sshpass",
+            "redis-cli",
+            "curl",
+            "wget",
+            "login",
+            "sqlcmd",
+            "bcp",
+            "osql",
+            "pass:",
+            "storepass",
+            "keypass",
+            "configure",
+        ]),
+        check: Check::Value,
     },
     RuleDef {
         name: "secret_assignment",
-        pattern: r#"([A-Za-z0-9_][A-Za-z0-9_.-]*)\\?["']?[ \t]*(?:=>|=|:)[ \t]*(?:\\?"([^"\\\r\n]*)|'([^'\r\n]*)'|((?i:bearer|basic|token|digest)[ \t]+[^\s"'&;,<>]+|[^\s"'&;,<>)}\]\\]+))"#,
-        groups: &[2, 3, 4],
-        trigger: Trigger::Keywords(&[
-            "pass", "pwd", "secret", "token", "auth", "cred", "key", "sess", "cookie", "csrf",
-            "xsrf", "jwt", "ssn", "card", "cvv", "cvc", "otp", "bearer",
-        ]),
-        check: Check::SecretKey,
+        pattern: assign::HEAD,
+        groups: &[],
+        trigger: Trigger::Keywords(super::keys::STEMS),
+        check: Check::Assignment,
+    },
+    RuleDef {
+        name: "k8s_secret_data",
+        pattern: yaml::HEADER,
+        groups: &[],
+        trigger: Trigger::Keywords(&["data:"]),
+        check: Check::SecretBlock,
     },
     RuleDef {
         name: "email",
-        pattern: r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b",
+        // Non-ASCII letters allowed (`jöhn@exämple.de`; as code point
+        // ranges that leave out punctuation blocks, which keeps the
+        // automaton small and fast), `@` also URL-encoded
+        // (`jane.doe%40example.com`).
+        pattern: concat!(
+            r"[A-Za-z0-9._%+\-\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]+(?:@|%40)",
+            r"[A-Za-z0-9\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]",
+            r"(?:[A-Za-z0-9\-\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]{0,61}",
+            r"[A-Za-z0-9\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}])?",
+            r"(?:\.[A-Za-z0-9\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]",
+            r"(?:[A-Za-z0-9\-\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]{0,61}",
+            r"[A-Za-z0-9\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}])?)*",
+            r"\.[A-Za-z\x{C0}-\x{1FFF}\x{2070}-\x{2FFF}\x{3040}-\x{FEFF}\x{10000}-\x{10FFFF}]{2,24}",
+        ),
         groups: &[],
-        trigger: Trigger::Keywords(&["@"]),
+        trigger: Trigger::Keywords(&["@", "%40"]),
         check: Check::Email,
     },
     RuleDef {
@@ -178,7 +268,9 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
     },
     RuleDef {
         name: "credit_card",
-        pattern: r"\b[0-9](?:[ -]?[0-9]){12,18}\b",
+        // Separators: space, dot, dash, no-break spaces (U+00A0, U+2007,
+        // U+2009, U+202F).
+        pattern: r"\b[0-9](?:[ .\-\x{A0}\x{2007}\x{2009}\x{202F}]?[0-9]){12,18}\b",
         groups: &[],
         trigger: Trigger::Digits(13),
         check: Check::Card,
@@ -189,21 +281,57 @@ pub(crate) const BUILTIN: &[RuleDef] = &[
 pub(crate) fn passes(check: Check, text: &str, start: usize, end: usize) -> bool {
     let found = &text[start..end];
     match check {
-        Check::None | Check::SecretKey => true,
+        Check::None | Check::Assignment | Check::SecretBlock => true,
         Check::Card => super::luhn::is_card_number(found),
         Check::Phone => is_phone(text, start, end),
-        Check::Email => !in_url_authority(text, start),
+        Check::Email => {
+            !in_url_authority(text, start)
+                && !text[end..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric)
+        }
         Check::TokenLike => {
-            found.len() >= 20
+            (found.len() >= 20
                 || found
                     .bytes()
-                    .any(|b| b.is_ascii_digit() || b"._~+/-=".contains(&b))
+                    .any(|b| b.is_ascii_digit() || b"._~+/-=".contains(&b)))
+                && !value::is_placeholder(found)
         }
+        Check::Token => standalone(text, start, end) && !value::is_placeholder(found),
         Check::Mixed => {
             found.bytes().any(|b| b.is_ascii_digit())
                 && found.bytes().filter(u8::is_ascii_alphabetic).count() > 3
+                && passes(Check::Token, text, start, end)
+        }
+        Check::Value => {
+            // `user:password` (URLs, `curl -u`): the password decides.
+            let found = found.trim_matches(['"', '\'']);
+            let secret = found.split_once(':').map_or(found, |(_, p)| p);
+            !value::is_not_secret(secret)
         }
     }
+}
+
+/// Whether `text[start..end]` is not part of a longer run of token
+/// characters: `AIza...` inside a base64 blob, `xoxo-` inside a URL slug. A
+/// `/` before counts as glue only between token characters (a path or a
+/// blob), not after `//`.
+fn standalone(text: &str, start: usize, end: usize) -> bool {
+    let glue = |c: char| c.is_alphanumeric() || matches!(c, '+' | '_' | '-');
+    let mut before = text[..start].chars().rev();
+    let glued_before = match before.next() {
+        Some('/') => before
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '+'),
+        Some(c) => glue(c),
+        None => false,
+    };
+    let glued_after = text[end..]
+        .chars()
+        .next()
+        .is_some_and(|c| glue(c) || c == '/');
+    !glued_before && !glued_after
 }
 
 /// The longest card number inside a candidate digit run that failed the
@@ -288,9 +416,10 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
 }
 
 /// Length of the longest run of digits in `text` that a phone or card
-/// pattern could use: digits separated by up to two of ` .-()+/`, not
-/// counting a first or last group glued to a letter or `_` (no pattern can
-/// match across such a word boundary, as in UUIDs and timestamps).
+/// pattern could use: digits separated by up to two of ` .-()+/` (or one
+/// no-break space), not counting a first or last group glued to a letter or
+/// `_` (no pattern can match across such a word boundary, as in UUIDs and
+/// timestamps).
 pub(crate) fn longest_digit_run(text: &[u8]) -> usize {
     let glue = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut best = 0;
@@ -311,7 +440,24 @@ pub(crate) fn longest_digit_run(text: &[u8]) -> usize {
             }
             best = best.max(n);
         };
-    for &b in text {
+    let mut i = 0;
+    while i < text.len() {
+        if run == 0 && !text[i].is_ascii_digit() {
+            // Between runs only the byte before the next digit matters.
+            match text[i..].iter().position(u8::is_ascii_digit) {
+                Some(skip) => {
+                    i += skip;
+                    prev = if i > 0 { text[i - 1] } else { b' ' };
+                }
+                None => break,
+            }
+        }
+        let b = text[i];
+        let wide_space = if b >= 0xC2 {
+            wide_space_len(&text[i..])
+        } else {
+            0
+        };
         if b.is_ascii_digit() {
             if run == 0 {
                 glued_start = glue(prev);
@@ -327,9 +473,12 @@ pub(crate) fn longest_digit_run(text: &[u8]) -> usize {
                 first += 1;
             }
             gap = 0;
-        } else if run > 0 && gap < 2 && matches!(b, b' ' | b'.' | b'-' | b'(' | b')' | b'+' | b'/')
+        } else if run > 0
+            && gap < 2
+            && (wide_space > 0 || matches!(b, b' ' | b'.' | b'-' | b'(' | b')' | b'+' | b'/'))
         {
             gap += 1;
+            i += wide_space.saturating_sub(1);
         } else if run > 0 {
             end_run(run, first, group, glued_start, gap == 0 && glue(b));
             run = 0;
@@ -337,11 +486,22 @@ pub(crate) fn longest_digit_run(text: &[u8]) -> usize {
             gap = 0;
         }
         prev = b;
+        i += 1;
     }
     if run > 0 {
         end_run(run, first, group, glued_start, false);
     }
     best
+}
+
+/// Byte length of the no-break space (U+00A0, U+2007, U+2009, U+202F) that
+/// `bytes` starts with, or 0.
+fn wide_space_len(bytes: &[u8]) -> usize {
+    match bytes {
+        [0xC2, 0xA0, ..] => 2,
+        [0xE2, 0x80, 0x87 | 0x89 | 0xAF, ..] => 3,
+        _ => 0,
+    }
 }
 
 #[cfg(test)]
@@ -376,6 +536,10 @@ mod tests {
         assert_eq!(longest_digit_run(b"415-555-0132 12ab"), 10);
         assert_eq!(longest_digit_run(b"x4111111111111111y"), 0);
         assert_eq!(longest_digit_run(b"+1 (415) 555-0132"), 11);
+        assert_eq!(
+            longest_digit_run("4111\u{a0}1111\u{202f}1111 1111".as_bytes()),
+            16
+        );
     }
 
     #[test]

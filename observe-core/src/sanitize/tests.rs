@@ -29,7 +29,7 @@ fn sanitizer_is_send_sync_and_cheap_to_clone() {
 #[test]
 fn provider_keys_are_redacted() {
     for (text, rule) in [
-        ("key AKIAIOSFODNN7EXAMPLE here", "aws_access_key"),
+        ("key AKIAZ7XQ4M2KP9RTW3NB here", "aws_access_key"),
         ("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "github_token"),
         (
             "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
@@ -289,4 +289,277 @@ fn a_phone_number_followed_by_glued_digits_is_still_redacted() {
         assert!(!clean.contains("7946 0958"), "{text:?} -> {clean:?}");
         assert_eq!(report.count("phone"), 1, "{text:?} -> {clean:?}");
     }
+}
+
+#[test]
+fn a_wrapped_value_in_debug_output_is_redacted_whole_and_counted_once() {
+    let s = Sanitizer::new();
+    for (text, want) in [
+        (
+            r#"Creds { password: Some("Hunter2Secret") }"#,
+            "Creds { password: [REDACTED] }",
+        ),
+        (r#"{"password": Some("x")}"#, r#"{"password": [REDACTED]}"#),
+        (
+            "Creds {\n    password: Some(\n        \"Hunter2Secret\",\n    ),\n}",
+            "Creds {\n    password: [REDACTED],\n}",
+        ),
+        (
+            r#"Config { api_key: Some(Secret("a)b\"c")), user: "ann" }"#,
+            r#"Config { api_key: [REDACTED], user: "ann" }"#,
+        ),
+        (
+            r#"Login { token: SecretString { inner: "tok_1" } }"#,
+            "Login { token: [REDACTED] }",
+        ),
+        (
+            "Creds { password: [104, 117, 110] }",
+            "Creds { password: [REDACTED] }",
+        ),
+    ] {
+        let (clean, report) = s.scrub_str(text);
+        assert_eq!(clean, want, "{text}");
+        assert_eq!(report.total(), 1, "{text}: {report:?}");
+    }
+}
+
+#[test]
+fn more_key_names_name_secrets() {
+    let mut p = payload(json!({
+        "signing_key": "k1", "encryptionKey": "k2", "passcode": "1234", "pin": 4321,
+        "PIN_code": "9999", "password_used": "hunter2", "BUNDLE_GEMS__EXAMPLE__COM": "u:p",
+        "pinned": true, "spinner": "dots", "pin_count": 3, "gpio_pin": 13, "tokens_used": 812,
+    }));
+    let report = Sanitizer::new().sanitize_payload(&mut p);
+    for key in [
+        "signing_key",
+        "encryptionKey",
+        "passcode",
+        "pin",
+        "PIN_code",
+        "password_used",
+        "BUNDLE_GEMS__EXAMPLE__COM",
+    ] {
+        assert_eq!(p[key], REDACTED, "{key}");
+    }
+    assert_eq!(p["pinned"], true);
+    assert_eq!(p["spinner"], "dots");
+    assert_eq!(p["pin_count"], 3);
+    assert_eq!(p["gpio_pin"], 13);
+    assert_eq!(p["tokens_used"], 812);
+    assert_eq!(report.count("sensitive_key"), 7);
+}
+
+#[test]
+fn unicode_url_encoded_and_glued_emails_are_redacted() {
+    assert_eq!(scrub("mail jöhn@exämple.de now"), "mail [REDACTED] now");
+    assert_eq!(
+        scrub("GET /users/jane.doe%40example.com/profile"),
+        "GET /users/[REDACTED]/profile"
+    );
+    assert_eq!(
+        scrub("report_jane.doe@example.com_final.pdf"),
+        "[REDACTED]_final.pdf"
+    );
+}
+
+#[test]
+fn phone_numbers_stored_as_numbers_under_phone_keys_are_redacted() {
+    let mut p = payload(json!({
+        "phone": 4155550132u64, "mobile": 447700900461u64, "tel": "4155550199",
+        "phone_number": 4155550123.0, "contact": {"phoneNumber": 4155550111u64},
+        "mobile_users": 1234567, "phone_count": 12345678, "order_id": 4155550132u64,
+    }));
+    let report = Sanitizer::new().sanitize_payload(&mut p);
+    assert_eq!(p["phone"], REDACTED);
+    assert_eq!(p["mobile"], REDACTED);
+    assert_eq!(p["tel"], REDACTED);
+    assert_eq!(p["phone_number"], REDACTED);
+    assert_eq!(p["contact"]["phoneNumber"], REDACTED);
+    assert_eq!(p["mobile_users"], 1234567);
+    assert_eq!(p["phone_count"], 12345678);
+    assert_eq!(p["order_id"], 4155550132u64);
+    assert_eq!(report.count("phone"), 5);
+}
+
+#[test]
+fn card_numbers_with_dots_no_break_spaces_or_as_floats_are_redacted() {
+    for text in [
+        "card 4111.1111.1111.1111 ok",
+        "card 4111\u{a0}1111\u{a0}1111\u{a0}1111 ok",
+        "card 4111\u{202f}1111\u{202f}1111\u{202f}1111 ok",
+        "card 4111111111111111.0 ok",
+    ] {
+        let (clean, report) = Sanitizer::new().scrub_str(text);
+        assert!(
+            clean.starts_with("card [REDACTED]"),
+            "{text:?} -> {clean:?}"
+        );
+        assert_eq!(report.count("credit_card"), 1, "{text:?}");
+    }
+    let mut p = payload(json!({"amount": 4111111111111111.0, "ratio": 4.532015112830366}));
+    Sanitizer::new().sanitize_payload(&mut p);
+    assert_eq!(p["amount"], REDACTED);
+    assert_eq!(p["ratio"], 4.532015112830366);
+    assert_eq!(scrub("pi is 3.14159265358979"), "pi is 3.14159265358979");
+}
+
+#[test]
+fn passwords_on_a_command_line_are_redacted() {
+    for (text, want) in [
+        (
+            "app --password Hunter2Secret --verbose",
+            "app --password [REDACTED] --verbose",
+        ),
+        (
+            "deploy --token X9f3kQ2 now",
+            "deploy --token [REDACTED] now",
+        ),
+        ("deploy --api-key=abc123", "deploy --api-key=[REDACTED]"),
+        (
+            "mysql -u root -pHunter2Secret shop",
+            "mysql -u root -p[REDACTED] shop",
+        ),
+        (
+            "sshpass -p 'Hunter2 x' ssh host",
+            "sshpass -p [REDACTED] ssh host",
+        ),
+        (
+            "curl -u admin:Hunter2Secret https://x.io",
+            "curl -u [REDACTED] https://x.io",
+        ),
+        ("use the --token flag", "use the --token flag"),
+        (
+            "curl -u $USER:$PASS https://x.io",
+            "curl -u $USER:$PASS https://x.io",
+        ),
+    ] {
+        assert_eq!(scrub(text), want, "{text}");
+    }
+}
+
+#[test]
+fn bare_provider_tokens_are_redacted() {
+    for token in [
+        "ZXlKaGJHY2lPaUpJVXpJMU5pSjkuZXlKemRXSWlPaUl4TWpNME5UWTNPRGt3SW4w",
+        "sgp_0123456789abcdef0123456789abcdef01234567",
+        "ntn_12345678901AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+        "EAACEdEose0cBAAb3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb3dEf6hIj9",
+        "A3-ABC123-DEF456-GHI78-JKL90-MNO12-PQR34",
+        "hvs.CAESIAb3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z",
+        "hvb.AAAAAQAb3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z",
+        "ABSKQmVkcm9ja0FQSUtleS1hYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0",
+        "glc_eyJvIjoiMTIzNDU2IiwibiI6InN0YWNrLTEyMzQ1Ni1ocG0td3JpdGUiLCJrIjoiYWJjIn0=",
+        "sq0csp-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb3dEf6hIj9",
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
+        "glpat-Ab3dEf6hIj9kLm2nOp5q",
+        "npm_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb3d",
+        "dapi0123456789abcdef0123456789abcdef",
+        "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",
+        "SK0123456789abcdef0123456789abcdef",
+        "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "shpat_0123456789abcdef0123456789abcdef",
+        "lin_api_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb3dEf6h",
+        "dp.pt.Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb3dEf6hIj9",
+        "PMAK-0123456789abcdef01234567-0123456789abcdef0123456789abcdef01",
+    ] {
+        let text = format!("found {token} in the logs");
+        let (clean, report) = Sanitizer::new().scrub_str(&text);
+        assert_eq!(clean, "found [REDACTED] in the logs", "{token}");
+        assert_eq!(report.total(), 1, "{token}: {report:?}");
+    }
+}
+
+#[test]
+fn assignment_styles_beyond_equals_and_colon_are_redacted() {
+    for (text, want) in [
+        ("API_KEY := \"s3cr3t\"", "API_KEY := \"[REDACTED]\""),
+        ("API_KEY ::= s3cr3t", "API_KEY ::= [REDACTED]"),
+        ("API_KEY ?= s3cr3t", "API_KEY ?= [REDACTED]"),
+        ("$password .= 's3cr3t';", "$password .= '[REDACTED]';"),
+        (
+            "var apiToken string = \"s3cr3t\"",
+            "var apiToken string = \"[REDACTED]\"",
+        ),
+        (
+            "const API_KEY: &str = \"s3cr3t\";",
+            "const API_KEY: &str = \"[REDACTED]\";",
+        ),
+        (
+            "<password>s3cr3t</password>",
+            "<password>[REDACTED]</password>",
+        ),
+        (
+            "<add key=\"Password\" value=\"s3cr3t\"/>",
+            "<add key=\"Password\" value=\"[REDACTED]\"/>",
+        ),
+        (
+            "System.setProperty(\"X_TOKEN\", \"s3cr3t\");",
+            "System.setProperty(\"X_TOKEN\", \"[REDACTED]\");",
+        ),
+        (
+            "os.environ[\"API_KEY\"] = \"s3cr3t\"",
+            "os.environ[\"API_KEY\"] = \"[REDACTED]\"",
+        ),
+        ("export X_TOKEN=s3cr3t", "export X_TOKEN=[REDACTED]"),
+        (
+            "BUNDLE_GEMS__EXAMPLE__COM: \"deploy:s3cr3t\"",
+            "BUNDLE_GEMS__EXAMPLE__COM: \"[REDACTED]\"",
+        ),
+        (
+            "kind: Secret\ndata:\n  db_url: cG9zdGdyZXM6Ly8=\n",
+            "kind: Secret\ndata:\n  db_url: [REDACTED]\n",
+        ),
+    ] {
+        assert_eq!(scrub(text), want, "{text}");
+    }
+}
+
+#[test]
+fn authorization_headers_lose_the_credential_whatever_the_scheme() {
+    for scheme in ["Api-Token", "FlyV1", "Token", "Basic", "Bearer", "SSWS"] {
+        let text =
+            format!("Authorization: {scheme} fm2_lJPEC9xAb3dEf6hIj9,fm2_kLm2nOp5q\r\nAccept: */*");
+        assert_eq!(
+            scrub(&text),
+            "Authorization: [REDACTED]\r\nAccept: */*",
+            "{scheme}"
+        );
+    }
+}
+
+#[test]
+fn references_placeholders_and_look_alikes_are_left_whole() {
+    for text in [
+        "https://cdn.example.com/2019/05/hugs-and-xoxo-indieweb-1.jpg",
+        "password = \"${aws_db_instance.default.password}\"",
+        "DB_PASSWORD=${aws_db_instance.default.password}",
+        "password: {{ .Values.Password }}",
+        "api_key: $API_KEY",
+        "password=%(password)s",
+        "password: <%= ENV['DB_PASSWORD'] %>",
+        "apiKey: process.env.API_KEY",
+        "token = os.getenv(\"GITHUB_TOKEN\")",
+        "AKIAIOSFODNN7EXAMPLE",
+        "SLACK_TOKEN=xoxb-xxxx",
+        "api_key: your-api-key-here",
+        "token: <token>",
+        "password: ****",
+        "Authorization: Bearer $TOKEN",
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkAIzaSyAIza0123456789abcdefghijABCDEFGHIJKLmnopqrstuvwxyz0123456789AB==",
+    ] {
+        let (clean, report) = Sanitizer::new().scrub_str(text);
+        assert_eq!(clean, text);
+        assert!(report.is_empty(), "{text}: {report:?}");
+    }
+}
+
+#[test]
+fn a_keyword_that_starts_a_longer_keyword_still_triggers_its_rule() {
+    // `key-` (Mailgun keys) starts where `key` (assignments) does: every
+    // rule whose keyword occurs must run.
+    assert_eq!(
+        scrub("x-api-key-v2: Hunter2Value"),
+        "x-api-key-v2: [REDACTED]"
+    );
 }

@@ -1,6 +1,8 @@
 //! Walking a JSON payload: secret-naming keys, every string (and key) at any
-//! depth, strings that hold JSON, card numbers stored as JSON numbers, and a
-//! fixed depth limit so that no input can overflow the stack.
+//! depth, strings that hold JSON, card numbers stored as JSON numbers
+//! (integers or floats such as `4111111111111111.0`), phone numbers stored
+//! as numbers or bare digits under a phone-like key, and a fixed depth limit
+//! so that no input can overflow the stack.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -22,6 +24,7 @@ pub const DEPTH_MARKER: &str = "[TRUNCATED: nested too deep]";
 const SENSITIVE_KEY_NAME: Cow<'static, str> = Cow::Borrowed(SENSITIVE_KEY);
 const MAX_DEPTH_NAME: Cow<'static, str> = Cow::Borrowed(MAX_DEPTH_RULE);
 const CARD_NAME: Cow<'static, str> = Cow::Borrowed("credit_card");
+const PHONE_NAME: Cow<'static, str> = Cow::Borrowed("phone");
 
 /// Settings of one walk.
 pub(crate) struct Walker<'e> {
@@ -46,6 +49,9 @@ impl Walker<'_> {
                     drop_deep(old);
                     report.add(&SENSITIVE_KEY_NAME, 1);
                 }
+            } else if is_bare_phone(value) && self.engine.keys.is_phone_key(key) {
+                *value = Value::String(REDACTED.to_owned());
+                report.add(&PHONE_NAME, 1);
             } else {
                 self.walk_value(value, depth, report);
             }
@@ -79,7 +85,7 @@ impl Walker<'_> {
                 }
             }
             Value::Number(n) => {
-                if self.cards && n.as_u64().is_some_and(super::luhn::is_card_number_u64) {
+                if self.cards && as_whole_u64(n).is_some_and(super::luhn::is_card_number_u64) {
                     *value = Value::String(REDACTED.to_owned());
                     report.add(&CARD_NAME, 1);
                 }
@@ -123,6 +129,47 @@ impl Walker<'_> {
         }
         self.engine.scan(text, report)
     }
+}
+
+/// A JSON number that is a whole number (`4111111111111111` or
+/// `4111111111111111.0`), as an integer.
+fn as_whole_u64(n: &serde_json::Number) -> Option<u64> {
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && (1e12..1.8e19).contains(f))
+            // In range and whole, so the conversion is exact enough for a
+            // 13 to 19 digit number.
+            .map(|f| f as u64)
+    })
+}
+
+/// A number, or a string of digits with at most phone separators, with 7
+/// to 15 digits: a phone number when the key says so.
+fn is_bare_phone(value: &Value) -> bool {
+    let digits = match value {
+        Value::Number(n) => {
+            let whole = n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && (0.0..1e16).contains(f))
+                    .map(|f| f as u64)
+            });
+            match whole {
+                Some(v) => v.checked_ilog10().map_or(1, |d| d as usize + 1),
+                None => return false,
+            }
+        }
+        Value::String(s) if s.len() <= 32 => {
+            if !s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'+'))
+            {
+                return false;
+            }
+            s.bytes().filter(u8::is_ascii_digit).count()
+        }
+        _ => return false,
+    };
+    (7..=15).contains(&digits)
 }
 
 fn looks_like_json(text: &str) -> bool {
