@@ -8,9 +8,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::ser::ValueSerializer;
-use super::state::{MESSAGE_BYTES, State, Stop};
+use super::ser::child;
+use super::state::{Budget, Container, Kind, MAX_STRING_BYTES, MESSAGE_BYTES, Stop, note};
 use super::text;
+use crate::sanitize::MAX_DEPTH;
 
 /// Builds one bounded payload: objects and arrays opened and closed by the
 /// caller, leaves serialized with the bounded serializer, one byte budget
@@ -42,7 +43,11 @@ use super::text;
 /// );
 /// ```
 pub struct PayloadBuilder {
-    state: State,
+    budget: Budget,
+    /// The objects and arrays opened and not yet ended, outermost first.
+    open: Vec<Container>,
+    /// The whole payload, once a top-level value is complete.
+    result: Option<Value>,
     /// Containers opened while nothing could be added (budget spent or too
     /// deep): their contents and their `end` are ignored.
     skipped: usize,
@@ -58,18 +63,54 @@ impl PayloadBuilder {
     /// An empty payload (`null` until a value is added).
     pub fn new() -> PayloadBuilder {
         PayloadBuilder {
-            state: State::new(),
+            budget: Budget::new(),
+            open: Vec::new(),
+            result: None,
             skipped: 0,
+        }
+    }
+
+    /// Whether the innermost open container is an object.
+    fn in_object(&self) -> bool {
+        self.open.last().is_some_and(Container::is_object)
+    }
+
+    /// Whether an item may be added here: nothing is skipped and, in an
+    /// array or at the top, the budget allows one more (in an object the
+    /// key was admitted already).
+    fn admit(&mut self) -> bool {
+        self.skipped == 0
+            && !self.budget.stopped()
+            && (self.in_object() || self.budget.next_item().is_ok())
+    }
+
+    /// Puts a finished value in the innermost container, or makes it the
+    /// payload.
+    fn deliver(&mut self, value: Value) {
+        match self.open.last_mut() {
+            Some(container) => container.add(value),
+            None => self.result = Some(value),
         }
     }
 
     /// Sets the key of the next value in the open object. Returns whether
     /// it was taken (not when the budget is spent).
     pub fn key(&mut self, key: impl Into<String>) -> bool {
-        self.skipped == 0
-            && self.state.in_object()
-            && self.state.next_item().is_ok()
-            && self.state.set_key_str(&key.into()).is_ok()
+        if self.skipped > 0 || !self.in_object() || self.budget.next_item().is_err() {
+            return false;
+        }
+        let key = key.into();
+        let (key, was_cut) = match text::cut(&key, MAX_STRING_BYTES) {
+            Some(short) => (short, true),
+            None => (key, false),
+        };
+        match (self.budget.key(&key, was_cut), self.open.last_mut()) {
+            (Ok(()), Some(container)) => {
+                container.set_key(key);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Adds `value` (the open array's next item, the open object's value
@@ -77,30 +118,23 @@ impl PayloadBuilder {
     /// fail the caller: an error becomes `{"_serialize_error": "<why>"}` and
     /// a panic `{"_serialize_panic": "<message>"}` in its place.
     pub fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
-        if self.skipped > 0
-            || self.state.stopped()
-            || (!self.state.in_object() && self.state.next_item().is_err())
-        {
+        if !self.admit() {
             return;
         }
-        let state = &mut self.state;
-        let base = state.depth();
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            value.serialize(ValueSerializer { state: &mut *state })
-        }));
-        match outcome {
-            Ok(Err(Stop::Failed(why))) if !state.stopped() => {
-                state.discard_to(base);
-                state.note("_serialize_error", why);
-            }
-            Ok(_) => state.close_to(base),
+        let level = self.open.len() + 1;
+        let budget = &mut self.budget;
+        let value = match catch_unwind(AssertUnwindSafe(|| child(budget, level, value))) {
+            Ok(Ok(value)) => value,
+            Ok(Err(Stop::Budget(value))) => *value,
+            Ok(Err(Stop::TooDeep)) => budget.too_deep(),
+            Ok(Err(Stop::Failed(why))) => note("_serialize_error", why.into()),
             Err(panic) => {
-                state.discard_to(base);
                 let message = text::panic_message(&*panic, MESSAGE_BYTES);
                 drop_panic(panic);
-                state.note("_serialize_panic", message);
+                note("_serialize_panic", message)
             }
-        }
+        };
+        self.deliver(value);
     }
 
     /// Adds `key: value` to the open object.
@@ -113,20 +147,23 @@ impl PayloadBuilder {
     /// Opens an object (as the next item, the value of the last key, or the
     /// whole payload). Close it with [`PayloadBuilder::end`].
     pub fn object(&mut self) {
-        self.open(super::state::Kind::Object);
+        self.open(Kind::Object);
     }
 
     /// Opens an array. Close it with [`PayloadBuilder::end`].
     pub fn array(&mut self) {
-        self.open(super::state::Kind::Array);
+        self.open(Kind::Array);
     }
 
-    fn open(&mut self, kind: super::state::Kind) {
-        let admitted = self.skipped == 0
-            && (self.state.in_object() || self.state.next_item().is_ok())
-            && self.state.open(kind, None).is_ok();
-        if !admitted {
+    fn open(&mut self, kind: Kind) {
+        if !self.admit() || self.budget.charge(2).is_err() {
             self.skipped += 1;
+        } else if self.open.len() >= MAX_DEPTH {
+            let marker = self.budget.too_deep();
+            self.deliver(marker);
+            self.skipped += 1;
+        } else {
+            self.open.push(Container::new(kind, None, None));
         }
     }
 
@@ -135,17 +172,21 @@ impl PayloadBuilder {
     pub fn end(&mut self) {
         if self.skipped > 0 {
             self.skipped -= 1;
-        } else {
-            let depth = self.state.depth().saturating_sub(1);
-            self.state.close_to(depth);
+        } else if let Some(container) = self.open.pop() {
+            self.deliver(container.into_value());
         }
     }
 
     /// The payload, with every container still open closed. When anything
     /// was cut, it carries `"_truncated": true` and
     /// `"_truncated_at_source": {"depth": n, "strings": n, "bytes": bool}`.
-    pub fn finish(self) -> Value {
-        self.state.finish()
+    pub fn finish(mut self) -> Value {
+        self.skipped = 0;
+        while !self.open.is_empty() {
+            self.end();
+        }
+        let value = self.result.take().unwrap_or(Value::Null);
+        self.budget.finish(value)
     }
 }
 

@@ -1,25 +1,37 @@
 //! The bounded `serde::Serializer`: builds `serde_json::Value`s as
-//! `serde_json::to_value` would, into a [`State`] that enforces the depth
-//! limit, the string cap and the byte budget.
+//! `serde_json::to_value` would, within the [`Budget`], never deeper than
+//! [`MAX_DEPTH`] (deeper containers are refused before their contents are
+//! visited).
 
 use serde::ser::{self, Impossible, Serialize};
 use serde_json::Value;
 
-use super::state::{Kind, MAX_STRING_BYTES, Stop, State};
+use super::state::{Budget, Container, Kind, MAX_STRING_BYTES, Stop};
 use super::text;
+use crate::sanitize::MAX_DEPTH;
 
-/// Serializes one value into the state.
+/// Serializes one value at `level` (the payload itself is level 1).
 pub(crate) struct ValueSerializer<'a> {
-    pub(crate) state: &'a mut State,
+    pub(crate) budget: &'a mut Budget,
+    pub(crate) level: usize,
 }
 
-/// Serializes `value` as an element or entry value: a refused (too deep)
-/// container is already replaced by the marker, so that is no failure; any
-/// error once the budget is spent means "stop".
-pub(crate) fn child<T: Serialize + ?Sized>(state: &mut State, value: &T) -> Result<(), Stop> {
-    match value.serialize(ValueSerializer { state: &mut *state }) {
-        Ok(()) | Err(Stop::TooDeep) => Ok(()),
-        Err(_) if state.stopped() => Err(Stop::Budget),
+/// `value` at `level`: a container refused for its depth becomes the
+/// marker; any failure once the budget is spent means "stop, keep nothing
+/// more".
+#[inline]
+pub(crate) fn child<T: Serialize + ?Sized>(
+    budget: &mut Budget,
+    level: usize,
+    value: &T,
+) -> Result<Value, Stop> {
+    match value.serialize(ValueSerializer {
+        budget: &mut *budget,
+        level,
+    }) {
+        Ok(value) => Ok(value),
+        Err(Stop::TooDeep) => Ok(budget.too_deep()),
+        Err(Stop::Failed(_)) if budget.stopped() => Err(Stop::Budget(Box::default())),
         Err(other) => Err(other),
     }
 }
@@ -32,23 +44,43 @@ fn digits(n: u64) -> usize {
 const FLOAT_BYTES: usize = 12;
 
 fn out_of_range() -> Stop {
-    Stop::Failed("number out of range".to_owned())
+    Stop::Failed("number out of range".into())
 }
 
 impl<'a> ValueSerializer<'a> {
-    fn open(self, kind: Kind, variant: Option<&'static str>) -> Result<Compound<'a>, Stop> {
-        let outer = self.state.depth();
-        self.state.open(kind, variant)?;
+    #[inline]
+    fn scalar(self, value: Value, bytes: usize) -> Result<Value, Stop> {
+        self.budget.charge(bytes)?;
+        Ok(value)
+    }
+
+    /// Opens a container at this level (two levels for an enum variant,
+    /// wrapped in `{"Variant": ...}`), or refuses it past [`MAX_DEPTH`].
+    #[inline]
+    fn open(
+        self,
+        kind: Kind,
+        variant: Option<&'static str>,
+        len: Option<usize>,
+    ) -> Result<Compound<'a>, Stop> {
+        let levels = 1 + usize::from(variant.is_some());
+        if self.level + levels - 1 > MAX_DEPTH {
+            return Err(Stop::TooDeep);
+        }
+        self.budget.charge(2 * levels)?;
+        if let Some(variant) = variant {
+            self.budget.charge(variant.len() + 3)?;
+        }
         Ok(Compound {
-            top: self.state.depth(),
-            outer,
-            state: self.state,
+            budget: self.budget,
+            level: self.level + levels,
+            container: Container::new(kind, variant, len),
         })
     }
 }
 
 impl<'a> ser::Serializer for ValueSerializer<'a> {
-    type Ok = ();
+    type Ok = Value;
     type Error = Stop;
     type SerializeSeq = Compound<'a>;
     type SerializeTuple = Compound<'a>;
@@ -58,74 +90,74 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
     type SerializeStruct = Compound<'a>;
     type SerializeStructVariant = Compound<'a>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), Stop> {
-        self.state.scalar(Value::Bool(v), 5)
+    fn serialize_bool(self, v: bool) -> Result<Value, Stop> {
+        self.scalar(Value::Bool(v), 5)
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Stop> {
+    fn serialize_i8(self, v: i8) -> Result<Value, Stop> {
         self.serialize_i64(i64::from(v))
     }
-    fn serialize_i16(self, v: i16) -> Result<(), Stop> {
+    fn serialize_i16(self, v: i16) -> Result<Value, Stop> {
         self.serialize_i64(i64::from(v))
     }
-    fn serialize_i32(self, v: i32) -> Result<(), Stop> {
+    fn serialize_i32(self, v: i32) -> Result<Value, Stop> {
         self.serialize_i64(i64::from(v))
     }
-    fn serialize_i64(self, v: i64) -> Result<(), Stop> {
+    fn serialize_i64(self, v: i64) -> Result<Value, Stop> {
         let bytes = digits(v.unsigned_abs()) + usize::from(v < 0);
-        self.state.scalar(Value::from(v), bytes)
+        self.scalar(Value::from(v), bytes)
     }
-    fn serialize_i128(self, v: i128) -> Result<(), Stop> {
+    fn serialize_i128(self, v: i128) -> Result<Value, Stop> {
         if let Ok(v) = u64::try_from(v) {
             self.serialize_u64(v)
         } else {
             self.serialize_i64(i64::try_from(v).map_err(|_| out_of_range())?)
         }
     }
-    fn serialize_u8(self, v: u8) -> Result<(), Stop> {
+    fn serialize_u8(self, v: u8) -> Result<Value, Stop> {
         self.serialize_u64(u64::from(v))
     }
-    fn serialize_u16(self, v: u16) -> Result<(), Stop> {
+    fn serialize_u16(self, v: u16) -> Result<Value, Stop> {
         self.serialize_u64(u64::from(v))
     }
-    fn serialize_u32(self, v: u32) -> Result<(), Stop> {
+    fn serialize_u32(self, v: u32) -> Result<Value, Stop> {
         self.serialize_u64(u64::from(v))
     }
-    fn serialize_u64(self, v: u64) -> Result<(), Stop> {
-        self.state.scalar(Value::from(v), digits(v))
+    fn serialize_u64(self, v: u64) -> Result<Value, Stop> {
+        self.scalar(Value::from(v), digits(v))
     }
-    fn serialize_u128(self, v: u128) -> Result<(), Stop> {
+    fn serialize_u128(self, v: u128) -> Result<Value, Stop> {
         self.serialize_u64(u64::try_from(v).map_err(|_| out_of_range())?)
     }
-    fn serialize_f32(self, v: f32) -> Result<(), Stop> {
+    fn serialize_f32(self, v: f32) -> Result<Value, Stop> {
         // NaN and infinities become null, as with serde_json.
-        self.state.scalar(Value::from(v), FLOAT_BYTES)
+        self.scalar(Value::from(v), FLOAT_BYTES)
     }
-    fn serialize_f64(self, v: f64) -> Result<(), Stop> {
-        self.state.scalar(Value::from(v), FLOAT_BYTES)
+    fn serialize_f64(self, v: f64) -> Result<Value, Stop> {
+        self.scalar(Value::from(v), FLOAT_BYTES)
     }
-    fn serialize_char(self, v: char) -> Result<(), Stop> {
-        self.state.string(v.encode_utf8(&mut [0; 4]))
+    fn serialize_char(self, v: char) -> Result<Value, Stop> {
+        self.budget.string(v.encode_utf8(&mut [0; 4]))
     }
-    fn serialize_str(self, v: &str) -> Result<(), Stop> {
-        self.state.string(v)
+    fn serialize_str(self, v: &str) -> Result<Value, Stop> {
+        self.budget.string(v)
     }
-    fn serialize_bytes(self, v: &[u8]) -> Result<(), Stop> {
-        let mut seq = self.open(Kind::Array, None)?;
+    fn serialize_bytes(self, v: &[u8]) -> Result<Value, Stop> {
+        let mut seq = self.open(Kind::Array, None, Some(v.len()))?;
         for byte in v {
             ser::SerializeSeq::serialize_element(&mut seq, byte)?;
         }
         ser::SerializeSeq::end(seq)
     }
-    fn serialize_none(self) -> Result<(), Stop> {
-        self.state.scalar(Value::Null, 4)
+    fn serialize_none(self) -> Result<Value, Stop> {
+        self.scalar(Value::Null, 4)
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Stop> {
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Value, Stop> {
         value.serialize(self)
     }
-    fn serialize_unit(self) -> Result<(), Stop> {
-        self.state.scalar(Value::Null, 4)
+    fn serialize_unit(self) -> Result<Value, Stop> {
+        self.scalar(Value::Null, 4)
     }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Stop> {
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Value, Stop> {
         self.serialize_unit()
     }
     fn serialize_unit_variant(
@@ -133,14 +165,14 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-    ) -> Result<(), Stop> {
-        self.state.string(variant)
+    ) -> Result<Value, Stop> {
+        self.budget.string(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
         value: &T,
-    ) -> Result<(), Stop> {
+    ) -> Result<Value, Stop> {
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -149,42 +181,35 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         _index: u32,
         variant: &'static str,
         value: &T,
-    ) -> Result<(), Stop> {
-        // `{"Variant": value}`: an object holding the variant's key.
-        let outer = self.state.depth();
-        self.state.open(Kind::Object, None)?;
-        self.state.set_key_str(variant)?;
-        child(self.state, value)?;
-        self.state.close_to(outer);
-        Ok(())
+    ) -> Result<Value, Stop> {
+        // `{"Variant": value}`: an object of one entry.
+        let mut object = self.open(Kind::Object, None, None)?;
+        object.entry(variant, value)?;
+        object.finish()
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
-        self.open(Kind::Array, None)
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'a>, Stop> {
+        self.open(Kind::Array, None, len)
     }
-    fn serialize_tuple(self, _len: usize) -> Result<Compound<'a>, Stop> {
-        self.open(Kind::Array, None)
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, Stop> {
+        self.open(Kind::Array, None, Some(len))
     }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Compound<'a>, Stop> {
-        self.open(Kind::Array, None)
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a>, Stop> {
+        self.open(Kind::Array, None, Some(len))
     }
     fn serialize_tuple_variant(
         self,
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<Compound<'a>, Stop> {
-        self.open(Kind::Array, Some(variant))
+        self.open(Kind::Array, Some(variant), Some(len))
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>, Stop> {
-        self.open(Kind::Object, None)
+        self.open(Kind::Object, None, None)
     }
     fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>, Stop> {
-        self.open(Kind::Object, None)
+        self.open(Kind::Object, None, None)
     }
     fn serialize_struct_variant(
         self,
@@ -193,145 +218,173 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a>, Stop> {
-        self.open(Kind::Object, Some(variant))
+        self.open(Kind::Object, Some(variant), None)
     }
-    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<(), Stop> {
-        let (text, was_cut) = text::display(value, self.state.string_room());
-        self.state.push_string(text, was_cut)
+    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<Value, Stop> {
+        let (text, was_cut) = text::display(value, self.budget.string_room());
+        self.budget.owned_string(text, was_cut)
     }
 }
 
-/// An open array or object (with its variant wrapper, if any). `top` is
-/// the depth at which its own container is the innermost one; `outer` the
-/// depth before it was opened.
+/// An open array or object; its elements are at `level`.
 pub(crate) struct Compound<'a> {
-    state: &'a mut State,
-    top: usize,
-    outer: usize,
+    budget: &'a mut Budget,
+    level: usize,
+    container: Container,
 }
 
 impl Compound<'_> {
-    /// Starts the next element or entry: stops once the budget is spent,
-    /// and closes whatever a failed element left open.
-    fn next(&mut self) -> Result<(), Stop> {
-        self.state.next_item()?;
-        self.state.close_to(self.top);
-        Ok(())
-    }
-
+    /// Adds `value` (after its key, if any): stops once the budget is
+    /// spent, carrying up what was built.
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.next()?;
-        child(self.state, value)
+        match child(self.budget, self.level, value) {
+            Ok(value) => {
+                self.container.add(value);
+                Ok(())
+            }
+            Err(Stop::Budget(partial)) => Err(self.container.stop(*partial)),
+            Err(other) => Err(other),
+        }
     }
 
-    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Stop> {
-        self.next()?;
-        self.state.set_key_str(key)?;
-        child(self.state, value)
+    /// Starts an element or entry, unless the budget is spent.
+    #[inline]
+    fn next(&mut self) -> Result<(), Stop> {
+        match self.budget.next_item() {
+            Ok(()) => Ok(()),
+            Err(_) => Err(self.container.stop(Value::Null)),
+        }
     }
 
-    fn finish(self) -> Result<(), Stop> {
-        self.state.close_to(self.outer);
-        Ok(())
+    /// Adds `key: value` to an object (a struct's field).
+    #[inline]
+    fn entry<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Stop> {
+        let (key, was_cut) = text::bounded(key, MAX_STRING_BYTES);
+        // The separator, the key and its quotes and colon, in one charge.
+        if self.budget.next_item().is_err() || self.budget.key(key.as_str(), was_cut).is_err() {
+            return Err(self.container.stop(Value::Null));
+        }
+        match child(self.budget, self.level, value) {
+            Ok(value) => {
+                self.container.insert(key, value);
+                Ok(())
+            }
+            Err(Stop::Budget(partial)) => {
+                self.container.set_key(key);
+                Err(self.container.stop(*partial))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    #[inline]
+    fn finish(self) -> Result<Value, Stop> {
+        Ok(self.container.into_value())
     }
 }
 
 impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
+    type Ok = Value;
     type Error = Stop;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        self.next()?;
         self.element(value)
     }
-    fn end(self) -> Result<(), Stop> {
+    fn end(self) -> Result<Value, Stop> {
         self.finish()
     }
 }
 
 impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
+    type Ok = Value;
     type Error = Stop;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        self.next()?;
         self.element(value)
     }
-    fn end(self) -> Result<(), Stop> {
+    fn end(self) -> Result<Value, Stop> {
         self.finish()
     }
 }
 
 impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
+    type Ok = Value;
     type Error = Stop;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        self.next()?;
         self.element(value)
     }
-    fn end(self) -> Result<(), Stop> {
+    fn end(self) -> Result<Value, Stop> {
         self.finish()
     }
 }
 
 impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
+    type Ok = Value;
     type Error = Stop;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        self.next()?;
         self.element(value)
     }
-    fn end(self) -> Result<(), Stop> {
+    fn end(self) -> Result<Value, Stop> {
         self.finish()
     }
 }
 
 impl ser::SerializeMap for Compound<'_> {
-    type Ok = ();
+    type Ok = Value;
     type Error = Stop;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Stop> {
         self.next()?;
         match key.serialize(KeySerializer) {
-            Ok((key, was_cut)) => self.state.set_key(key, was_cut),
-            Err(Stop::Failed(_)) => {
-                self.state.bad_key();
-                Ok(())
+            Ok((key, was_cut)) => {
+                if self.budget.key(&key, was_cut).is_err() {
+                    return Err(self.container.stop(Value::Null));
+                }
+                self.container.set_key(key);
             }
-            Err(other) => Err(other),
+            Err(_) => self.container.bad_key(),
         }
+        Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.state.close_to(self.top);
-        if self.state.take_skip() {
+        if self.container.take_skip() {
             return Ok(());
         }
-        child(self.state, value)
+        self.element(value)
     }
-    fn end(self) -> Result<(), Stop> {
+    fn end(self) -> Result<Value, Stop> {
         self.finish()
     }
 }
 
 impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
+    type Ok = Value;
     type Error = Stop;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
     ) -> Result<(), Stop> {
-        self.field(key, value)
+        self.entry(key, value)
     }
-    fn end(self) -> Result<(), Stop> {
+    fn end(self) -> Result<Value, Stop> {
         self.finish()
     }
 }
 
 impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
+    type Ok = Value;
     type Error = Stop;
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &T,
     ) -> Result<(), Stop> {
-        self.field(key, value)
+        self.entry(key, value)
     }
-    fn end(self) -> Result<(), Stop> {
+    fn end(self) -> Result<Value, Stop> {
         self.finish()
     }
 }
@@ -342,7 +395,7 @@ impl ser::SerializeStructVariant for Compound<'_> {
 struct KeySerializer;
 
 fn not_a_key() -> Stop {
-    Stop::Failed("key must be a string".to_owned())
+    Stop::Failed("key must be a string".into())
 }
 
 /// A map key's text, and whether it was cut.

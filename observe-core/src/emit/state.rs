@@ -1,11 +1,11 @@
-//! The bounded payload under construction: a stack of open arrays and
-//! objects (kept outside the user's `Serialize` calls, so that whatever was
-//! built survives an early stop), the byte budget, and what was cut.
+//! The limits of one payload: the byte budget shared by all its values, what
+//! was cut, the containers being filled, and the signal that stops a
+//! `Serialize` impl early.
 
 use serde_json::{Map, Value};
 
 use super::text;
-use crate::sanitize::{DEPTH_MARKER, MAX_DEPTH, TRUNCATED_KEY};
+use crate::sanitize::{DEPTH_MARKER, TRUNCATED_KEY, TRUNCATION_MARKER};
 
 /// Longest string (or map key) kept whole, in bytes. Longer ones are cut
 /// after a separator and end with the sanitizer's truncation marker. Above
@@ -32,20 +32,22 @@ pub const TRUNCATED_AT_SOURCE_KEY: &str = "_truncated_at_source";
 /// tree as an error.
 #[derive(Debug)]
 pub(crate) enum Stop {
-    /// The byte budget is spent: stop iterating, keep what was built.
-    Budget,
-    /// A container deeper than [`MAX_DEPTH`] was refused; the depth marker
-    /// took its place.
+    /// The byte budget is spent: stop iterating, and keep what was built
+    /// (carried up, each container adding itself on the way). Boxed, like
+    /// the message below, so results stay as small as `Value`.
+    Budget(Box<Value>),
+    /// A container deeper than the depth limit was refused; the depth
+    /// marker takes its place.
     TooDeep,
     /// The user's `Serialize` impl failed (or a number is out of JSON's
     /// range): the value becomes `{"_serialize_error": "<why>"}`.
-    Failed(String),
+    Failed(Box<str>),
 }
 
 impl std::fmt::Display for Stop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Stop::Budget => f.write_str("payload budget spent"),
+            Stop::Budget(_) => f.write_str("payload budget spent"),
             Stop::TooDeep => f.write_str("nested too deep"),
             Stop::Failed(why) => f.write_str(why),
         }
@@ -56,57 +58,8 @@ impl std::error::Error for Stop {}
 
 impl serde::ser::Error for Stop {
     fn custom<T: std::fmt::Display>(msg: T) -> Stop {
-        Stop::Failed(text::display(&msg, MESSAGE_BYTES).0)
+        Stop::Failed(text::display(&msg, MESSAGE_BYTES).0.into())
     }
-}
-
-/// An array or object still open.
-enum Frame {
-    Array(Vec<Value>),
-    Object {
-        map: Map<String, Value>,
-        /// The key of the value being built.
-        key: Option<String>,
-        /// The current entry's key could not be a JSON key: skip its value.
-        skip: bool,
-        /// Entries skipped for such keys.
-        bad_keys: u64,
-    },
-}
-
-impl Frame {
-    fn object() -> Frame {
-        Frame::Object {
-            map: Map::new(),
-            key: None,
-            skip: false,
-            bad_keys: 0,
-        }
-    }
-
-    fn into_value(self) -> Value {
-        match self {
-            Frame::Array(items) => Value::Array(items),
-            Frame::Object { mut map, bad_keys, .. } => {
-                if bad_keys > 0 {
-                    map.insert(
-                        "_serialize_error".to_owned(),
-                        Value::String(format!(
-                            "{bad_keys} entries skipped: key must be a string"
-                        )),
-                    );
-                }
-                Value::Object(map)
-            }
-        }
-    }
-}
-
-/// The kind of container to open.
-#[derive(Clone, Copy)]
-pub(crate) enum Kind {
-    Array,
-    Object,
 }
 
 /// What was cut on the caller's thread.
@@ -117,47 +70,44 @@ struct Cuts {
     budget: bool,
 }
 
-/// A payload being built within the limits.
-pub(crate) struct State {
-    frames: Vec<Frame>,
-    result: Option<Value>,
+/// The byte budget of one payload and the record of what was cut.
+pub(crate) struct Budget {
     remaining: usize,
     cuts: Cuts,
 }
 
-impl State {
-    pub(crate) fn new() -> State {
-        State {
-            frames: Vec::new(),
-            result: None,
+impl Budget {
+    pub(crate) fn new() -> Budget {
+        Budget {
             remaining: BUDGET_BYTES,
             cuts: Cuts::default(),
         }
     }
 
-    /// Number of open containers.
-    pub(crate) fn depth(&self) -> usize {
-        self.frames.len()
-    }
-
     /// Whether the budget is spent.
+    #[inline]
     pub(crate) fn stopped(&self) -> bool {
         self.cuts.budget
     }
 
-    /// Whether the innermost open container is an object.
-    pub(crate) fn in_object(&self) -> bool {
-        matches!(self.frames.last(), Some(Frame::Object { .. }))
+    /// Marks the budget spent; the partial value goes up with the signal.
+    #[cold]
+    pub(crate) fn spent(&mut self) -> Stop {
+        self.close();
+        Stop::Budget(Box::default())
     }
 
-    fn spent(&mut self) -> Stop {
+    /// Spends the rest: every later charge fails.
+    fn close(&mut self) {
         self.cuts.budget = true;
-        Stop::Budget
+        self.remaining = 0;
     }
 
-    /// Takes `bytes` from the budget, or stops.
+    /// Takes `bytes` (at least one) from the budget, or stops. A spent
+    /// budget has nothing left, so one comparison tells both.
+    #[inline]
     pub(crate) fn charge(&mut self, bytes: usize) -> Result<(), Stop> {
-        if self.cuts.budget || bytes > self.remaining {
+        if bytes > self.remaining {
             return Err(self.spent());
         }
         self.remaining -= bytes;
@@ -165,159 +115,74 @@ impl State {
     }
 
     /// Called before each element or entry: stops once the budget is spent.
+    #[inline]
     pub(crate) fn next_item(&mut self) -> Result<(), Stop> {
         self.charge(1)
     }
 
-    /// Puts a finished value where it belongs: the open array, the open
-    /// object under its key, or the result.
-    pub(crate) fn deliver(&mut self, value: Value) {
-        match self.frames.last_mut() {
-            None => self.result = Some(value),
-            Some(Frame::Array(items)) => items.push(value),
-            Some(Frame::Object { map, key, .. }) => {
-                if let Some(key) = key.take() {
-                    map.insert(key, value);
-                }
-            }
-        }
-    }
-
-    /// Opens a container `levels` deep (2 for an enum variant wrapped in
-    /// an object). Past [`MAX_DEPTH`] it is refused: the depth marker takes
-    /// its place and the caller must not serialize its contents.
-    pub(crate) fn open(&mut self, kind: Kind, variant: Option<&'static str>) -> Result<(), Stop> {
-        let levels = 1 + usize::from(variant.is_some());
-        if self.frames.len() + levels > MAX_DEPTH {
-            self.cuts.depth += 1;
-            self.charge(DEPTH_MARKER.len() + 2)?;
-            self.deliver(Value::String(DEPTH_MARKER.to_owned()));
-            return Err(Stop::TooDeep);
-        }
-        self.charge(2 * levels)?;
-        if let Some(variant) = variant {
-            self.frames.push(Frame::object());
-            self.set_key_str(variant)?;
-        }
-        self.frames.push(match kind {
-            Kind::Array => Frame::Array(Vec::new()),
-            Kind::Object => Frame::object(),
-        });
-        Ok(())
-    }
-
-    /// Closes containers until `depth` remain open, keeping their contents.
-    pub(crate) fn close_to(&mut self, depth: usize) {
-        while self.frames.len() > depth {
-            if let Some(frame) = self.frames.pop() {
-                self.deliver(frame.into_value());
-            }
-        }
-    }
-
-    /// Drops containers until `depth` remain open, contents included.
-    pub(crate) fn discard_to(&mut self, depth: usize) {
-        self.frames.truncate(depth);
-    }
-
-    /// Sets the key of the next value of the open object; `was_cut` says
-    /// whether it was cut to [`MAX_STRING_BYTES`].
-    pub(crate) fn set_key(&mut self, key: String, was_cut: bool) -> Result<(), Stop> {
-        if was_cut {
-            self.cuts.strings += 1;
-        }
-        self.charge(key.len() + 3)?;
-        if let Some(Frame::Object { key: slot, skip, .. }) = self.frames.last_mut() {
-            *slot = Some(key);
-            *skip = false;
-        }
-        Ok(())
-    }
-
-    /// Sets the key of the next value, cut to [`MAX_STRING_BYTES`].
-    pub(crate) fn set_key_str(&mut self, key: &str) -> Result<(), Stop> {
-        let (key, was_cut) = text::bounded(key, MAX_STRING_BYTES);
-        self.set_key(key, was_cut)
-    }
-
-    /// The open object's current key cannot be a JSON key: its value is
-    /// skipped and counted.
-    pub(crate) fn bad_key(&mut self) {
-        if let Some(Frame::Object {
-            key, skip, bad_keys, ..
-        }) = self.frames.last_mut()
-        {
-            *key = None;
-            *skip = true;
-            *bad_keys += 1;
-        }
-    }
-
-    /// Whether the value about to come belongs to a skipped entry (and
-    /// clears the mark).
-    pub(crate) fn take_skip(&mut self) -> bool {
-        match self.frames.last_mut() {
-            Some(Frame::Object { skip, .. }) => std::mem::take(skip),
-            _ => false,
-        }
+    /// The marker for a container refused for its depth, counted.
+    pub(crate) fn too_deep(&mut self) -> Value {
+        self.cuts.depth += 1;
+        self.remaining = self.remaining.saturating_sub(DEPTH_MARKER.len() + 2);
+        Value::String(DEPTH_MARKER.to_owned())
     }
 
     /// Bytes a string may take now: [`MAX_STRING_BYTES`], or what is left
     /// of the budget.
+    #[inline]
     pub(crate) fn string_room(&self) -> usize {
         MAX_STRING_BYTES.min(self.remaining.saturating_sub(2))
     }
 
-    /// Delivers a string, cut to [`State::string_room`].
-    pub(crate) fn string(&mut self, text: &str) -> Result<(), Stop> {
+    /// A string, cut to [`Budget::string_room`].
+    #[inline]
+    pub(crate) fn string(&mut self, text: &str) -> Result<Value, Stop> {
         match text::cut(text, self.string_room()) {
-            None => self.push_string(text.to_owned(), false),
-            Some(short) => self.push_string(short, true),
+            None => self.owned_string(text.to_owned(), false),
+            Some(short) => self.owned_string(short, true),
         }
     }
 
-    /// Delivers a string already cut to [`State::string_room`]. A string
-    /// cut for lack of budget (rather than for its own length) spends the
-    /// rest of it, so nothing follows; one cut so short that not even the
-    /// marker fit stops instead.
-    pub(crate) fn push_string(&mut self, text: String, was_cut: bool) -> Result<(), Stop> {
+    /// A string already cut to [`Budget::string_room`]. One cut for lack
+    /// of budget (rather than for its own length) spends the rest of it, so
+    /// nothing follows; one so short that not even the marker fit stops
+    /// instead.
+    #[inline]
+    pub(crate) fn owned_string(&mut self, text: String, was_cut: bool) -> Result<Value, Stop> {
         let room = self.string_room();
-        if was_cut {
-            if room < crate::sanitize::TRUNCATION_MARKER.len() {
-                return Err(self.spent());
-            }
-            self.cuts.strings += 1;
+        if was_cut && room < TRUNCATION_MARKER.len() {
+            return Err(self.spent());
         }
         self.charge(text.len() + 2)?;
-        self.deliver(Value::String(text));
-        if was_cut && room < MAX_STRING_BYTES {
-            self.cuts.budget = true;
+        if was_cut {
+            self.count_cut_string(room);
         }
-        Ok(())
+        Ok(Value::String(text))
     }
 
-    /// Delivers a scalar of about `bytes` serialized bytes.
-    pub(crate) fn scalar(&mut self, value: Value, bytes: usize) -> Result<(), Stop> {
-        self.charge(bytes)?;
-        self.deliver(value);
-        Ok(())
+    #[cold]
+    fn count_cut_string(&mut self, room: usize) {
+        self.cuts.strings += 1;
+        if room < MAX_STRING_BYTES {
+            self.close();
+        }
     }
 
-    /// Delivers `{note: message}` in place of a value that failed.
-    pub(crate) fn note(&mut self, note: &str, message: String) {
-        let mut map = Map::new();
-        map.insert(note.to_owned(), Value::String(message));
-        self.remaining = self.remaining.saturating_sub(note.len() + 8);
-        self.deliver(Value::Object(map));
+    /// Charges a map key (already cut to [`MAX_STRING_BYTES`] if
+    /// `was_cut`), quotes and colon included.
+    #[inline]
+    pub(crate) fn key(&mut self, key: &str, was_cut: bool) -> Result<(), Stop> {
+        if was_cut {
+            self.cuts.strings += 1;
+        }
+        self.charge(key.len() + 3)
     }
 
-    /// The finished payload: every container closed, and when anything was
-    /// cut, `"_truncated": true` and [`TRUNCATED_AT_SOURCE_KEY`] added (a
-    /// value that is not an object is first wrapped as `{"value": ...}`,
-    /// as the pipeline would).
-    pub(crate) fn finish(mut self) -> Value {
-        self.close_to(0);
-        let value = self.result.take().unwrap_or(Value::Null);
+    /// The finished payload. When anything was cut, it gets
+    /// `"_truncated": true` and [`TRUNCATED_AT_SOURCE_KEY`] (a value that
+    /// is not an object is first wrapped as `{"value": ...}`, as the
+    /// pipeline would).
+    pub(crate) fn finish(self, value: Value) -> Value {
         let Cuts {
             depth,
             strings,
@@ -338,4 +203,153 @@ impl State {
         );
         Value::Object(map)
     }
+}
+
+/// The kind of container to open.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    Array,
+    Object,
+}
+
+/// An array or object being filled, possibly inside an enum variant's
+/// `{"Variant": ...}`.
+pub(crate) struct Container {
+    items: Items,
+    variant: Option<&'static str>,
+}
+
+enum Items {
+    Array(Vec<Value>),
+    Object {
+        map: Map<String, Value>,
+        /// The key of the value to come.
+        key: Option<String>,
+        /// That key could not be a JSON key: skip its value.
+        skip: bool,
+        /// Entries skipped for such keys.
+        bad_keys: u64,
+    },
+}
+
+impl Container {
+    #[inline]
+    pub(crate) fn new(kind: Kind, variant: Option<&'static str>, len: Option<usize>) -> Container {
+        let items = match kind {
+            // A hint, not a promise: never reserve for more than a few.
+            Kind::Array => Items::Array(Vec::with_capacity(len.unwrap_or(0).min(16))),
+            Kind::Object => Items::Object {
+                map: Map::new(),
+                key: None,
+                skip: false,
+                bad_keys: 0,
+            },
+        };
+        Container { items, variant }
+    }
+
+    /// Whether it is an object (whose values need keys).
+    pub(crate) fn is_object(&self) -> bool {
+        matches!(self.items, Items::Object { .. })
+    }
+
+    /// Sets the key of the next value.
+    #[inline]
+    pub(crate) fn set_key(&mut self, new: String) {
+        if let Items::Object { key, skip, .. } = &mut self.items {
+            *key = Some(new);
+            *skip = false;
+        }
+    }
+
+    /// The current key cannot be a JSON key: its value is skipped and
+    /// counted.
+    pub(crate) fn bad_key(&mut self) {
+        if let Items::Object {
+            key,
+            skip,
+            bad_keys,
+            ..
+        } = &mut self.items
+        {
+            *key = None;
+            *skip = true;
+            *bad_keys += 1;
+        }
+    }
+
+    /// Whether the value about to come belongs to a skipped entry (and
+    /// clears the mark).
+    #[inline]
+    pub(crate) fn take_skip(&mut self) -> bool {
+        match &mut self.items {
+            Items::Object { skip, .. } => std::mem::take(skip),
+            Items::Array(_) => false,
+        }
+    }
+
+    /// Adds `key: value` to an object.
+    #[inline]
+    pub(crate) fn insert(&mut self, key: String, value: Value) {
+        if let Items::Object { map, .. } = &mut self.items {
+            map.insert(key, value);
+        }
+    }
+
+    /// Adds a value: the next item, or the value of the current key.
+    #[inline]
+    pub(crate) fn add(&mut self, value: Value) {
+        match &mut self.items {
+            Items::Array(items) => items.push(value),
+            Items::Object { map, key, .. } => {
+                if let Some(key) = key.take() {
+                    map.insert(key, value);
+                }
+            }
+        }
+    }
+
+    /// The budget ran out: the partial value `child` (if any) is added, and
+    /// what this container holds goes up with the signal.
+    #[cold]
+    pub(crate) fn stop(&mut self, child: Value) -> Stop {
+        if !child.is_null() {
+            self.add(child);
+        }
+        let kind = if self.is_object() {
+            Kind::Object
+        } else {
+            Kind::Array
+        };
+        let taken = std::mem::replace(self, Container::new(kind, self.variant, None));
+        Stop::Budget(Box::new(taken.into_value()))
+    }
+
+    /// The finished value (wrapped in its variant, if any). An object that
+    /// skipped entries says so in `_serialize_error`.
+    pub(crate) fn into_value(self) -> Value {
+        let value = match self.items {
+            Items::Array(items) => Value::Array(items),
+            Items::Object {
+                mut map, bad_keys, ..
+            } => {
+                if bad_keys > 0 {
+                    map.insert(
+                        "_serialize_error".to_owned(),
+                        Value::String(format!("{bad_keys} entries skipped: key must be a string")),
+                    );
+                }
+                Value::Object(map)
+            }
+        };
+        match self.variant {
+            None => value,
+            Some(variant) => Value::Object(Map::from_iter([(variant.to_owned(), value)])),
+        }
+    }
+}
+
+/// `{note: message}`, in place of a value that failed or panicked.
+pub(crate) fn note(note: &str, message: String) -> Value {
+    Value::Object(Map::from_iter([(note.to_owned(), Value::String(message))]))
 }

@@ -147,7 +147,9 @@ fn the_budget_keeps_what_was_built_and_skips_the_rest_whole() {
     }
     let report = Report {
         first: "kept",
-        pages: (0..200).map(|n| format!("page {n} {}", "x".repeat(1000))).collect(),
+        pages: (0..200)
+            .map(|n| format!("page {n} {}", "x".repeat(1000)))
+            .collect(),
         last: "skipped",
     };
     let payload = to_payload(&report);

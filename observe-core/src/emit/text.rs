@@ -22,10 +22,15 @@ fn is_separator(c: char) -> bool {
 /// it fits. The cut falls after the last separator before the limit, so the
 /// kept part never ends in a fragment of a token; text with no separator in
 /// reach is replaced by the marker alone.
+#[inline]
 pub(crate) fn cut(text: &str, max_bytes: usize) -> Option<String> {
     if text.len() <= max_bytes {
         return None;
     }
+    cut_long(text, max_bytes)
+}
+
+fn cut_long(text: &str, max_bytes: usize) -> Option<String> {
     let room = max_bytes.saturating_sub(TRUNCATION_MARKER.len());
     let mut end = room.min(text.len());
     while !text.is_char_boundary(end) {
@@ -44,6 +49,7 @@ pub(crate) fn cut(text: &str, max_bytes: usize) -> Option<String> {
 
 /// `text` owned, cut as by [`cut`] when it is longer than `max_bytes`; the
 /// flag says whether it was cut.
+#[inline]
 pub(crate) fn bounded(text: &str, max_bytes: usize) -> (String, bool) {
     match cut(text, max_bytes) {
         Some(short) => (short, true),
