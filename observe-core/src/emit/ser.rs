@@ -25,14 +25,24 @@ pub(crate) fn child<T: Serialize + ?Sized>(
     level: usize,
     value: &T,
 ) -> Result<Value, Stop> {
-    match value.serialize(ValueSerializer {
+    let result = value.serialize(ValueSerializer {
         budget: &mut *budget,
         level,
-    }) {
-        Ok(value) => Ok(value),
+    });
+    // The common case returns the result untouched (no re-wrapping).
+    if result.is_ok() {
+        return result;
+    }
+    failed_child(budget, result)
+}
+
+#[cold]
+#[inline(never)]
+fn failed_child(budget: &mut Budget, result: Result<Value, Stop>) -> Result<Value, Stop> {
+    match result {
         Err(Stop::TooDeep) => Ok(budget.too_deep()),
         Err(Stop::Failed(_)) if budget.stopped() => Err(Stop::Budget(Box::default())),
-        Err(other) => Err(other),
+        other => other,
     }
 }
 

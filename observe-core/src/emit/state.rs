@@ -327,26 +327,36 @@ impl Container {
 
     /// The finished value (wrapped in its variant, if any). An object that
     /// skipped entries says so in `_serialize_error`.
+    #[inline]
     pub(crate) fn into_value(self) -> Value {
-        let value = match self.items {
-            Items::Array(items) => Value::Array(items),
-            Items::Object {
-                mut map, bad_keys, ..
-            } => {
-                if bad_keys > 0 {
-                    map.insert(
-                        "_serialize_error".to_owned(),
-                        Value::String(format!("{bad_keys} entries skipped: key must be a string")),
-                    );
-                }
-                Value::Object(map)
-            }
-        };
         match self.variant {
-            None => value,
-            Some(variant) => Value::Object(Map::from_iter([(variant.to_owned(), value)])),
+            None => self.items.into_value(),
+            Some(variant) => Value::Object(Map::from_iter([(
+                variant.to_owned(),
+                self.items.into_value(),
+            )])),
         }
     }
+}
+
+impl Items {
+    #[inline]
+    fn into_value(self) -> Value {
+        match self {
+            Items::Array(items) => Value::Array(items),
+            Items::Object { map, bad_keys, .. } if bad_keys == 0 => Value::Object(map),
+            Items::Object { map, bad_keys, .. } => with_skipped(map, bad_keys),
+        }
+    }
+}
+
+#[cold]
+fn with_skipped(mut map: Map<String, Value>, bad_keys: u64) -> Value {
+    map.insert(
+        "_serialize_error".to_owned(),
+        Value::String(format!("{bad_keys} entries skipped: key must be a string")),
+    );
+    Value::Object(map)
 }
 
 /// `{note: message}`, in place of a value that failed or panicked.
