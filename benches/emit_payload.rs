@@ -122,7 +122,11 @@ fn main() {
     serialize(&mut c);
     object_form(&mut c);
     c.final_summary();
-    common::print_ratios("payload", "to_payload_struct", &["serde_json_to_value_struct"]);
+    common::print_ratios(
+        "payload",
+        "to_payload_struct",
+        &["serde_json_to_value_struct"],
+    );
     common::print_ratios("payload", "to_payload_map", &["serde_json_to_value_map"]);
     common::print_ratios("object_form", "emit_object", &["emit_event_json_macro"]);
 }

@@ -24,7 +24,10 @@ fn emitted(emit: impl FnOnce()) -> Vec<Value> {
     let sink = MemorySink::new();
     let guard = observe::init(Config::default().sink(sink.clone())).unwrap();
     emit();
-    assert_eq!(observe::flush(Duration::from_secs(10)), FlushOutcome::Flushed);
+    assert_eq!(
+        observe::flush(Duration::from_secs(10)),
+        FlushOutcome::Flushed
+    );
     drop(guard);
     sink.events()
         .into_iter()
@@ -74,7 +77,11 @@ fn emit_of_a_value_nested_100_000_deep_is_cut_at_the_depth_limit_without_overflo
     assert_eq!(payload["_truncated_at_source"]["depth"], 1);
     // Levels 1 to 64 are objects; the 65th is the marker.
     assert_eq!(nesting(payload, "child"), observe::sanitize::MAX_DEPTH);
-    assert!(payload.to_string().contains(observe::sanitize::DEPTH_MARKER));
+    assert!(
+        payload
+            .to_string()
+            .contains(observe::sanitize::DEPTH_MARKER)
+    );
 }
 
 struct Panics;
