@@ -125,6 +125,8 @@ impl PayloadBuilder {
         let budget = &mut self.budget;
         let value = match catch_unwind(AssertUnwindSafe(|| child(budget, level, value))) {
             Ok(Ok(value)) => value,
+            // Nothing fitted: the entry is left out rather than null.
+            Ok(Err(Stop::Budget(value))) if value.is_null() => return,
             Ok(Err(Stop::Budget(value))) => *value,
             Ok(Err(Stop::TooDeep)) => budget.too_deep(),
             Ok(Err(Stop::Failed(why))) => note("_serialize_error", why.into()),

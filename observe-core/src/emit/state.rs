@@ -344,7 +344,9 @@ impl Items {
     fn into_value(self) -> Value {
         match self {
             Items::Array(items) => Value::Array(items),
-            Items::Object { map, bad_keys: 0, .. } => Value::Object(map),
+            Items::Object {
+                map, bad_keys: 0, ..
+            } => Value::Object(map),
             Items::Object { map, bad_keys, .. } => with_skipped(map, bad_keys),
         }
     }

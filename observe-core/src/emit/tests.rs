@@ -274,3 +274,27 @@ fn huge_display_output_is_collected_only_up_to_the_cap() {
     let text = payload["value"].as_str().unwrap();
     assert!(text.len() <= MAX_STRING_BYTES && text.ends_with(TRUNCATION_MARKER));
 }
+
+#[test]
+fn object_form_entries_past_the_budget_are_left_out_whole() {
+    let page = "word ".repeat(3_000);
+    let mut payload = PayloadBuilder::new();
+    payload.object();
+    for n in 0..10 {
+        payload.field(format!("page{n}"), &page);
+    }
+    payload.field("last", &1);
+    let payload = payload.finish();
+    let pages = (0..10).filter(|n| payload.get(format!("page{n}")).is_some());
+    // 15,000-byte pages: four fit whole, the fifth is cut, the rest are
+    // left out (not null).
+    assert_eq!(pages.count(), 5);
+    assert!(payload.get("last").is_none());
+    assert!(
+        payload["page4"]
+            .as_str()
+            .unwrap()
+            .ends_with(TRUNCATION_MARKER)
+    );
+    assert_eq!(payload["_truncated_at_source"]["bytes"], true);
+}
