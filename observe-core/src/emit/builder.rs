@@ -61,6 +61,7 @@ impl Default for PayloadBuilder {
 
 impl PayloadBuilder {
     /// An empty payload (`null` until a value is added).
+    #[inline]
     pub fn new() -> PayloadBuilder {
         PayloadBuilder {
             budget: Budget::new(),
@@ -71,6 +72,7 @@ impl PayloadBuilder {
     }
 
     /// Whether the innermost open container is an object.
+    #[inline]
     fn in_object(&self) -> bool {
         self.open.last().is_some_and(Container::is_object)
     }
@@ -78,6 +80,7 @@ impl PayloadBuilder {
     /// Whether an item may be added here: nothing is skipped and, in an
     /// array or at the top, the budget allows one more (in an object the
     /// key was admitted already).
+    #[inline]
     fn admit(&mut self) -> bool {
         self.skipped == 0
             && !self.budget.stopped()
@@ -86,6 +89,7 @@ impl PayloadBuilder {
 
     /// Puts a finished value in the innermost container, or makes it the
     /// payload.
+    #[inline]
     fn deliver(&mut self, value: Value) {
         match self.open.last_mut() {
             Some(container) => container.add(value),
@@ -93,23 +97,50 @@ impl PayloadBuilder {
         }
     }
 
-    /// Sets the key of the next value in the open object. Returns whether
-    /// it was taken (not when the budget is spent).
-    pub fn key(&mut self, key: impl Into<String>) -> bool {
+    /// The key of a new entry of the open object, cut to
+    /// [`MAX_STRING_BYTES`] and charged; `None` when nothing may be added.
+    #[inline]
+    fn admit_key(&mut self, key: impl Into<String>) -> Option<String> {
         if self.skipped > 0 || !self.in_object() || self.budget.next_item().is_err() {
-            return false;
+            return None;
         }
         let key = key.into();
         let (key, was_cut) = match text::cut(&key, MAX_STRING_BYTES) {
             Some(short) => (short, true),
             None => (key, false),
         };
-        match (self.budget.key(&key, was_cut), self.open.last_mut()) {
-            (Ok(()), Some(container)) => {
+        self.budget.key(&key, was_cut).ok().map(|()| key)
+    }
+
+    /// Sets the key of the next value in the open object. Returns whether
+    /// it was taken (not when the budget is spent).
+    #[inline]
+    pub fn key(&mut self, key: impl Into<String>) -> bool {
+        match (self.admit_key(key), self.open.last_mut()) {
+            (Some(key), Some(container)) => {
                 container.set_key(key);
                 true
             }
             _ => false,
+        }
+    }
+
+    /// `value` serialized within the limits; its failure or panic becomes a
+    /// note. `None` when nothing of it fitted.
+    fn leaf<T: Serialize + ?Sized>(&mut self, value: &T) -> Option<Value> {
+        let level = self.open.len() + 1;
+        let budget = &mut self.budget;
+        match catch_unwind(AssertUnwindSafe(|| child(budget, level, value))) {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(Stop::Budget(value))) if value.is_null() => None,
+            Ok(Err(Stop::Budget(value))) => Some(*value),
+            Ok(Err(Stop::TooDeep)) => Some(budget.too_deep()),
+            Ok(Err(Stop::Failed(why))) => Some(note("_serialize_error", why.into())),
+            Err(panic) => {
+                let message = text::panic_message(&*panic, MESSAGE_BYTES);
+                drop_panic(panic);
+                Some(note("_serialize_panic", message))
+            }
         }
     }
 
@@ -118,41 +149,32 @@ impl PayloadBuilder {
     /// fail the caller: an error becomes `{"_serialize_error": "<why>"}` and
     /// a panic `{"_serialize_panic": "<message>"}` in its place.
     pub fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
-        if !self.admit() {
-            return;
+        if self.admit()
+            && let Some(value) = self.leaf(value)
+        {
+            self.deliver(value);
         }
-        let level = self.open.len() + 1;
-        let budget = &mut self.budget;
-        let value = match catch_unwind(AssertUnwindSafe(|| child(budget, level, value))) {
-            Ok(Ok(value)) => value,
-            // Nothing fitted: the entry is left out rather than null.
-            Ok(Err(Stop::Budget(value))) if value.is_null() => return,
-            Ok(Err(Stop::Budget(value))) => *value,
-            Ok(Err(Stop::TooDeep)) => budget.too_deep(),
-            Ok(Err(Stop::Failed(why))) => note("_serialize_error", why.into()),
-            Err(panic) => {
-                let message = text::panic_message(&*panic, MESSAGE_BYTES);
-                drop_panic(panic);
-                note("_serialize_panic", message)
-            }
-        };
-        self.deliver(value);
     }
 
     /// Adds `key: value` to the open object.
     pub fn field<T: Serialize + ?Sized>(&mut self, key: impl Into<String>, value: &T) {
-        if self.key(key) {
-            self.value(value);
+        if let Some(key) = self.admit_key(key)
+            && let Some(value) = self.leaf(value)
+            && let Some(container) = self.open.last_mut()
+        {
+            container.insert(key, value);
         }
     }
 
     /// Opens an object (as the next item, the value of the last key, or the
     /// whole payload). Close it with [`PayloadBuilder::end`].
+    #[inline]
     pub fn object(&mut self) {
         self.open(Kind::Object);
     }
 
     /// Opens an array. Close it with [`PayloadBuilder::end`].
+    #[inline]
     pub fn array(&mut self) {
         self.open(Kind::Array);
     }
@@ -171,6 +193,7 @@ impl PayloadBuilder {
 
     /// Closes the innermost object or array opened with
     /// [`PayloadBuilder::object`] or [`PayloadBuilder::array`].
+    #[inline]
     pub fn end(&mut self) {
         if self.skipped > 0 {
             self.skipped -= 1;

@@ -77,6 +77,7 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
+    #[inline]
     pub(crate) fn new() -> Budget {
         Budget {
             remaining: BUDGET_BYTES,
@@ -249,6 +250,7 @@ impl Container {
     }
 
     /// Whether it is an object (whose values need keys).
+    #[inline]
     pub(crate) fn is_object(&self) -> bool {
         matches!(self.items, Items::Object { .. })
     }
