@@ -68,7 +68,7 @@ pub use observe_macros::emit;
 #[doc(hidden)]
 pub mod __private {
     pub use observe_core;
-    pub use observe_core::emit::{error_payload, to_payload};
+    pub use observe_core::emit::{PayloadBuilder, error_payload, to_payload};
     pub use observe_core::observed::{
         CallSite, DebugMessage, DebugPreview, DisplayMessage, DisplayPreview, ErrTerminal,
         OkTerminal, PreviewProbe, Probe, observe_async, observe_sync,

@@ -2,17 +2,27 @@
 //! path, never a string; the payload is JSON-like (`{ "key": value }`) or any
 //! `Serialize` expression.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, Path, Token};
 
 use crate::registry;
 
+mod json;
+
 struct EmitInput {
     krate: Path,
     event_type: Expr,
-    payload: Option<TokenStream>,
+    payload: Option<Payload>,
+}
+
+/// The payload as written.
+enum Payload {
+    /// `{ "key": value, ... }`, JSON-like.
+    Object(json::Node),
+    /// Any `Serialize` expression.
+    Expr(Expr),
 }
 
 impl Parse for EmitInput {
@@ -30,11 +40,7 @@ impl Parse for EmitInput {
             None
         } else {
             input.parse::<Token![,]>()?;
-            if input.is_empty() {
-                None
-            } else {
-                Some(input.parse::<TokenStream>()?)
-            }
+            parse_payload(input, &event_type)?
         };
         Ok(EmitInput {
             krate,
@@ -42,6 +48,30 @@ impl Parse for EmitInput {
             payload,
         })
     }
+}
+
+/// The payload after the event type's comma: none, an object literal or an
+/// expression, then at most a trailing comma.
+fn parse_payload(input: ParseStream, event_type: &Expr) -> syn::Result<Option<Payload>> {
+    if input.is_empty() {
+        return Ok(None);
+    }
+    let payload = if let Some((_, braces, _)) = input.cursor().group(proc_macro2::Delimiter::Brace)
+    {
+        if is_error_occurred(event_type) {
+            return Err(syn::Error::new(braces.join(), ERROR_HINT));
+        }
+        Payload::Object(input.parse()?)
+    } else {
+        Payload::Expr(input.parse()?)
+    };
+    if !input.is_empty() {
+        input.parse::<Token![,]>()?;
+    }
+    if !input.is_empty() {
+        return Err(input.error("unexpected tokens after the payload"));
+    }
+    Ok(Some(payload))
 }
 
 /// Only a path (`EventType::MessageReceived`) names an event type; a string
@@ -99,22 +129,28 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     }
     let payload = match payload {
         None => quote!(#krate::__private::serde_json::Value::Null),
-        Some(tokens) => {
-            let is_object_literal = matches!(
-                tokens.clone().into_iter().next(),
-                Some(proc_macro2::TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Brace
-            );
-            if is_object_literal {
-                quote!(#krate::__private::serde_json::json!(#tokens))
-            } else {
-                quote!(#krate::__private::to_payload(&(#tokens)))
-            }
-        }
+        Some(Payload::Expr(value)) => quote!(#krate::__private::to_payload(&(#value))),
+        Some(Payload::Object(object)) => build_object(&krate, &object),
     };
     Ok(quote! {
         if #krate::__private::enabled() {
             #krate::__private::emit_event(#event_type, #payload)
         }
+    })
+}
+
+/// `{ "key": value, ... }` as a block that builds the payload with the
+/// runtime's bounded builder, each value serialized (and isolated) there.
+fn build_object(krate: &Path, object: &json::Node) -> TokenStream {
+    // Hygienic: the caller's expressions cannot see (or shadow) it.
+    let builder = Ident::new("payload", Span::mixed_site());
+    let mut calls = TokenStream::new();
+    json::build_children(object, &builder, &mut calls);
+    quote!({
+        let mut #builder = #krate::__private::PayloadBuilder::new();
+        #builder.object();
+        #calls
+        #builder.finish()
     })
 }
 
@@ -133,22 +169,24 @@ fn pascal_case(snake: &str) -> String {
         .collect()
 }
 
+const ERROR_HINT: &str = "`error_occurred` events carry an `observe::ErrorPayload`, for example \
+     `ErrorPayload::new(\"Timeout\", \"upstream timed out\", \"llm\")` \
+     (or let #[observed] report the error)";
+
 /// `error_occurred` takes an `ErrorPayload` and nothing else, so every such
 /// event conforms to the schema.
 fn expand_error(
     krate: &Path,
     event_type: &Expr,
-    payload: Option<TokenStream>,
+    payload: Option<Payload>,
 ) -> syn::Result<TokenStream> {
-    let hint = "`error_occurred` events carry an `observe::ErrorPayload`, for example \
-                `ErrorPayload::new(\"Timeout\", \"upstream timed out\", \"llm\")` \
-                (or let #[observed] report the error)";
-    let payload = payload.ok_or_else(|| syn::Error::new_spanned(event_type, hint))?;
-    if let Some(proc_macro2::TokenTree::Group(g)) = payload.clone().into_iter().next()
-        && g.delimiter() == proc_macro2::Delimiter::Brace
-    {
-        return Err(syn::Error::new(g.span(), hint));
-    }
+    let payload = match payload {
+        Some(Payload::Expr(payload)) => payload,
+        // An object literal was refused while parsing.
+        Some(Payload::Object(_)) | None => {
+            return Err(syn::Error::new_spanned(event_type, ERROR_HINT));
+        }
+    };
     // Spanned on the payload, so a wrong type is reported there.
     let span = syn::spanned::Spanned::span(&payload);
     let error = quote::quote_spanned!(span=> #krate::__private::error_payload(&(#payload)));

@@ -100,7 +100,13 @@ fn emit_forms() {
     let cases = [
         quote!(EventType::MessageReceived),
         quote!(EventType::MessageReceived, { "channel": "web", "user": user_id }),
-        quote!(observe::EventType::ResponseSent, response),
+        quote!(EventType::MessageReceived, {
+            "text": message.trim(),
+            "usage": { "tokens": 512, "model": null },
+            "tags": ["faq", tag, [1, 2]],
+            key_name: true,
+        }),
+        quote!(observe::EventType::ResponseSent, response,),
         quote!(
             EventType::ErrorOccurred,
             ErrorPayload::new("Timeout", "no answer", "llm")
