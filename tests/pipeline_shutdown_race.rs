@@ -39,7 +39,7 @@ fn one_round(round: usize) {
             scope.spawn(move || {
                 start.wait();
                 while !stop.load(Ordering::Relaxed) {
-                    if t % 2 == 0 {
+                    if t.is_multiple_of(2) {
                         emit_event(EventType::MessageReceived, serde_json::json!({ "t": t }));
                     } else {
                         let ctx = CorrelationContext::new_root();
@@ -50,7 +50,7 @@ fn one_round(round: usize) {
         }
         start.wait();
         std::thread::sleep(Duration::from_micros(200 * (round % 5) as u64));
-        if round % 2 == 0 {
+        if round.is_multiple_of(2) {
             assert_eq!(guard.shutdown(), FlushOutcome::Flushed);
         } else {
             drop(guard);

@@ -6,21 +6,33 @@
 //! the batches to a [`Sink`](crate::sink::Sink) through a
 //! [circuit breaker](crate::breaker), and a fallback writer (standard error
 //! by default) for every batch the sink did not take. Emitting (see
-//! [`submit`]) never blocks: a full queue drops the event and counts it.
+//! [`submit`]) never blocks: a full queue drops the event and counts it, and
+//! so does a queue whose payloads already hold its byte budget
+//! ([`Config::queue_bytes`]), so a burst of large payloads cannot take the
+//! service's memory.
 //!
 //! A write that fails, panics or passes the write timeout counts as failed,
-//! and its batch goes to the fallback. The sink receives every event at most
+//! and its batch goes to the fallback; a batch that finds the sink still
+//! busy with a write it gave up on goes to the fallback without counting as
+//! a failure (see [`breaker`](crate::breaker)). The sink, the fallback
+//! writer and the diagnostics writer are the application's code: a panic in
+//! any of them (a sink future's drop included) is caught and counted in
+//! [`Stats::panics`], and delivery goes on. The sink receives every event at most
 //! once; the one case where an event can exist in two places is a write
 //! that timed out (and so fell back) but that a blocking sink finished
 //! anyway later: its events are then both in the sink and in the fallback
 //! output, never twice in the sink.
 //!
 //! Every emitted event ends up written, fallen back, or counted as dropped;
+//! once the [`Guard`] has shut the pipeline down (and the emitting calls
+//! that overlapped it have returned), nothing is left pending.
 //! [`stats`] shows the totals, and dropped events are also reported in-band
 //! (see [`Config::drop_notice_interval`]): the worker sends an
 //! `error_occurred` event with `error_type` `observe.events_dropped`,
-//! `processor` `observe`, and the number in `events_dropped`, at most once
-//! per interval and once more at shutdown.
+//! `processor` `observe`, the number in `events_dropped` and by reason in
+//! `dropped_queue_full`, `dropped_over_budget` and `dropped_late` (also
+//! spelled out in its `error_message`), at most once per interval and once
+//! more at shutdown.
 //!
 //! Sanitization: each event goes through the configured
 //! [`Sanitizer`](crate::sanitize::Sanitizer); when it changed something, the
@@ -352,7 +364,17 @@ pub fn stats() -> Stats {
 
 /// Keeps the pipeline installed. Dropping it uninstalls the pipeline (later
 /// emits do nothing), then delivers what is queued within the shutdown
-/// timeout, and returns within that timeout even if the sink hangs. It only
+/// timeout, and returns within that timeout even if the sink hangs.
+///
+/// When the shutdown finished in time ([`FlushOutcome::Flushed`]), the
+/// totals add up with nothing pending, `emitted == written + fallen_back +
+/// dropped`, even with threads emitting throughout: an event that an
+/// emitter pushed after the worker's last batch is dropped and counted by
+/// the emitter itself, before its emit call returns. (An emit call that is
+/// still running when the guard returns may add its event a moment later,
+/// already counted.) When it timed out ([`FlushOutcome::TimedOut`]), the
+/// worker goes on in the background with the fallback only, and the same
+/// holds once it finishes. It only
 /// blocks on std primitives, never on an async runtime, so dropping it
 /// inside a current-thread tokio runtime cannot deadlock.
 #[must_use = "dropping the guard shuts the pipeline down"]
