@@ -76,3 +76,63 @@ fn nothing_stays_pending_after_shutdown_while_sixteen_threads_emit() {
         one_round(round);
     }
 }
+
+/// A fallback writer that takes its time.
+struct SlowWriter;
+
+impl std::io::Write for SlowWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::thread::sleep(Duration::from_millis(20));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn after_a_shutdown_that_timed_out_the_worker_still_leaves_nothing_pending() {
+    let _serial = serial();
+    for round in 0..10 {
+        let guard = observe::init(
+            Config::default()
+                .sink(common::ModeSink::new(common::Mode::Fail))
+                .queue_capacity(1024)
+                .batch_size(64)
+                .shutdown_timeout(Duration::from_millis(1))
+                .fallback(SlowWriter)
+                .diagnostics(Capture::default()),
+        )
+        .unwrap();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            for t in 0..THREADS {
+                let stop = &stop;
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        emit_event(EventType::MessageReceived, serde_json::json!({ "t": t }));
+                    }
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+            let _ = guard.shutdown();
+            stop.store(true, Ordering::Relaxed);
+        });
+        // The worker finishes in the background; then nothing is pending.
+        let waiting = std::time::Instant::now();
+        while stats().pending > 0 {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(30),
+                "round {round}: still pending: {:?}",
+                stats()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let s = stats();
+        assert_eq!(
+            s.emitted,
+            s.written + s.fallen_back + s.dropped,
+            "round {round}: {s:?}"
+        );
+    }
+}
