@@ -101,8 +101,9 @@ pub(crate) struct Shared {
     byte_budget: usize,
     /// The payload bytes queued events hold now (estimated per record:
     /// reserved at push, released once the worker has sanitized the
-    /// record or the record is discarded).
-    queued_bytes: AtomicUsize,
+    /// record or the record is discarded). On its own cache line: it
+    /// changes with every payload, the fields around it do not.
+    queued_bytes: Padded<AtomicUsize>,
     worker: OnceLock<Thread>,
     counters: Counters,
     flush_requested: AtomicU64,
@@ -112,6 +113,10 @@ pub(crate) struct Shared {
     control: Mutex<Control>,
     changed: Condvar,
 }
+
+/// A value on cache lines of its own.
+#[repr(align(128))]
+struct Padded<T>(T);
 
 #[derive(Debug, Default)]
 struct Control {
@@ -124,14 +129,35 @@ struct Control {
 impl Shared {
     /// The hot path: one non-blocking push; a full queue, or a payload the
     /// byte budget has no room for, drops and counts. A record without a
-    /// payload costs the push and one load of `closed`, nothing more.
+    /// payload costs the push and one load of `closed`, nothing more: its
+    /// path never looks at the byte budget.
     #[inline]
     fn push(&self, record: Record) {
-        let bytes = record.queued_bytes();
-        if bytes != 0 && !self.reserve(bytes) {
-            self.reject(record, &self.counters.dropped_over_budget);
-            return;
+        if matches!(record.payload, RecordPayload::None) {
+            self.enqueue(record, 0);
+        } else {
+            self.push_with_payload(record);
         }
+    }
+
+    /// A record with a payload: reserves its bytes first. Kept out of line
+    /// (and marked cold, which only tells the optimizer to keep the
+    /// payload-less path small, as before) so that a bare `#[observed]`
+    /// call compiles to the same push as without the budget.
+    #[cold]
+    #[inline(never)]
+    fn push_with_payload(&self, record: Record) {
+        let bytes = record.queued_bytes();
+        if self.reserve(bytes) {
+            self.enqueue(record, bytes);
+        } else {
+            self.reject(record, &self.counters.dropped_over_budget);
+        }
+    }
+
+    /// Pushes a record whose `bytes` are reserved already.
+    #[inline(always)]
+    fn enqueue(&self, record: Record, bytes: usize) {
         match self.queue.push(record) {
             Ok(()) => {
                 // Pairs with the store in `close`; see there. The push
@@ -157,6 +183,7 @@ impl Shared {
     /// Takes `bytes` out of the byte budget, if it has room for them.
     fn reserve(&self, bytes: usize) -> bool {
         self.queued_bytes
+            .0
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
                 held.checked_add(bytes).filter(|&n| n <= self.byte_budget)
             })
@@ -166,7 +193,7 @@ impl Shared {
     /// Gives `bytes` back to the byte budget.
     fn release(&self, bytes: usize) {
         if bytes != 0 {
-            self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+            self.queued_bytes.0.fetch_sub(bytes, Ordering::Relaxed);
         }
     }
 
@@ -248,7 +275,7 @@ impl Shared {
 
     fn stats(&self) -> Stats {
         let mut stats = self.counters.snapshot(self.queue.len());
-        stats.queued_bytes = self.queued_bytes.load(Ordering::Relaxed) as u64;
+        stats.queued_bytes = self.queued_bytes.0.load(Ordering::Relaxed) as u64;
         stats.queue_byte_budget = self.byte_budget as u64;
         stats
     }
@@ -296,7 +323,7 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         worker_parked: AtomicBool::new(false),
         closed: AtomicBool::new(false),
         byte_budget: config.queue_bytes,
-        queued_bytes: AtomicUsize::new(0),
+        queued_bytes: Padded(AtomicUsize::new(0)),
         worker: OnceLock::new(),
         counters: Counters::default(),
         flush_requested: AtomicU64::new(0),

@@ -7,7 +7,10 @@ use serde::Serialize;
 use crate::breaker::{BreakerState, Transitions};
 
 /// The live counters, shared by emitters, the worker and `stats()`.
+/// Aligned to its own cache lines, so that the worker's updates never
+/// evict the read-mostly fields emitters load on every push.
 #[derive(Debug, Default)]
+#[repr(align(128))]
 pub(crate) struct Counters {
     /// Rejected by the full queue (bumped on the hot path).
     pub(crate) dropped_full: AtomicU64,

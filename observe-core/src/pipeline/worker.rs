@@ -45,6 +45,8 @@ pub(crate) struct Worker {
     notice_interval: Duration,
     /// Sanitized events waiting to be written (all the application's).
     pending: Vec<Event>,
+    /// Records just taken off the queue, still raw (reused buffer).
+    popped: Vec<Record>,
     pending_since: Option<Instant>,
     flushed: u64,
     last_notice: Instant,
@@ -86,6 +88,7 @@ impl Worker {
             shutdown_timeout: config.shutdown_timeout,
             notice_interval: config.drop_notice_interval,
             pending: Vec::with_capacity(shared.batch_size),
+            popped: Vec::with_capacity(shared.batch_size),
             pending_since: None,
             flushed: 0,
             dropped_reported: DropCounts::default(),
@@ -125,26 +128,33 @@ impl Worker {
         }
     }
 
-    /// Takes records off the queue, sanitized, until the batch is full or
-    /// the queue empty; returns how many it took.
+    /// Takes records off the queue until the batch is full or the queue
+    /// empty, and sanitizes them; returns how many it took.
     fn fill(&mut self) -> usize {
-        let mut taken = 0;
-        while self.pending.len() < self.batch_size {
-            let Some(record) = self.shared.queue.pop() else {
-                break;
-            };
-            taken += 1;
-            let counters = &self.shared.counters;
-            Counters::add(&counters.accepted, 1);
+        let mut popped = std::mem::take(&mut self.popped);
+        let room = self.batch_size.saturating_sub(self.pending.len());
+        while popped.len() < room {
+            match self.shared.queue.pop() {
+                Some(record) => popped.push(record),
+                None => break,
+            }
+        }
+        let taken = popped.len();
+        if taken > 0 {
+            // Once per batch: emitters never wait on this counter's line.
+            Counters::add(&self.shared.counters.accepted, taken as u64);
+            self.pending_since.get_or_insert_with(Instant::now);
+        }
+        for record in popped.drain(..) {
             let bytes = record.queued_bytes();
             let prepared = self.prepare_record(record);
             self.shared.release(bytes);
             match prepared {
                 Some(event) => self.pending.push(event),
-                None => Counters::add(&counters.dropped_late, 1),
+                None => Counters::add(&self.shared.counters.dropped_late, 1),
             }
-            self.pending_since.get_or_insert_with(Instant::now);
         }
+        self.popped = popped;
         taken
     }
 
