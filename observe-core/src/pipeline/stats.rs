@@ -117,7 +117,9 @@ impl DropCounts {
 /// Every emitted event ends up in exactly one of `written`, `fallen_back`
 /// and `dropped`, or is still `pending`:
 /// `emitted == written + fallen_back + dropped + pending`. After a completed
-/// [`flush`](super::flush) with no emitter running, `pending` is 0. The
+/// [`flush`](super::flush) with no emitter running, `pending` is 0; after
+/// the [`Guard`](super::Guard) shut the pipeline down in time, it is 0 once
+/// the emit calls that overlapped the shutdown have returned. The
 /// counters are read one by one, so a snapshot taken while events flow may
 /// be off by the events in motion.
 ///
