@@ -5,6 +5,35 @@
 //! clock is injectable ([`Clock`], [`ManualClock`]) so every transition can be
 //! stepped through in a test without sleeping.
 //!
+//! # What counts as a failure
+//!
+//! The breaker counts **sink calls that failed**: a call that returned an
+//! error, panicked, or passed the write timeout. It does not count batches
+//! that were never handed to the sink. The pipeline makes one sink call at a
+//! time; when a call passes the write timeout the worker stops waiting for
+//! it, but a sink that blocks its thread may still be inside it. A batch
+//! that finds that call still running is not sent (it would only wait
+//! behind it): it goes straight to the fallback and is counted in
+//! `fallen_back`, never in `failed_writes`, and the breaker is not asked
+//! and does not move. So one stall is one failure, however many batches
+//! arrive while it lasts.
+//!
+//! A timeline, with a 100 ms write timeout, a threshold of 5 and a sink
+//! whose first call blocks its thread for 1.5 s:
+//!
+//! | time | what happens | failures in a row | breaker |
+//! |---|---|---|---|
+//! | t = 0 | batch 1: the sink call starts and blocks its thread | 0 | closed |
+//! | t = 100 ms | the write timeout passes; the blocked thread cannot run the timer, so the worker waits a short grace (250 ms) for an answer | 0 | closed |
+//! | t = 350 ms | no answer: failure 1; batch 1 goes to the fallback | 1 | closed |
+//! | t = 450 ms | batch 2 finds the call still running: fallback, not a failure | 1 | closed |
+//! | t = 550 ms ... 1.5 s | batches 3, 4, ...: the same | 1 | closed |
+//! | t = 1.5 s | the blocked call returns; its late answer is taken | 1 | closed |
+//! | t = 1.55 s | the next batch: a new sink call, which succeeds | 0 | closed |
+//!
+//! Only five *calls* failing in a row open the breaker: five batches each
+//! given to the sink and each failing or timing out.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use std::time::Duration;

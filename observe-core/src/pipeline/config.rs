@@ -11,6 +11,8 @@ use crate::sink::{DynSink, Sink, StderrSink};
 
 /// Default [`Config::queue_capacity`]: 16,384 events.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 16_384;
+/// Default [`Config::queue_bytes`]: 64 MiB of payloads.
+pub const DEFAULT_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 /// Default [`Config::batch_size`]: 512 events.
 pub const DEFAULT_BATCH_SIZE: usize = 512;
 /// Default [`Config::batch_linger`]: 100 ms.
@@ -33,6 +35,7 @@ pub const DEFAULT_DROP_NOTICE_INTERVAL: Duration = Duration::from_secs(10);
 /// |---|---|
 /// | [`sink`](Config::sink) | [`StderrSink`] |
 /// | [`queue_capacity`](Config::queue_capacity) | 16,384 events |
+/// | [`queue_bytes`](Config::queue_bytes) | 64 MiB of payloads |
 /// | [`batch_size`](Config::batch_size) | 512 events |
 /// | [`batch_linger`](Config::batch_linger) | 100 ms |
 /// | [`write_timeout`](Config::write_timeout) | 5 s |
@@ -61,6 +64,7 @@ pub const DEFAULT_DROP_NOTICE_INTERVAL: Duration = Duration::from_secs(10);
 pub struct Config {
     pub(crate) sink: Arc<dyn DynSink>,
     pub(crate) queue_capacity: usize,
+    pub(crate) queue_bytes: usize,
     pub(crate) batch_size: usize,
     pub(crate) batch_linger: Duration,
     pub(crate) write_timeout: Duration,
@@ -80,6 +84,7 @@ impl Default for Config {
         Config {
             sink: Arc::new(StderrSink),
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            queue_bytes: DEFAULT_QUEUE_BYTES,
             batch_size: DEFAULT_BATCH_SIZE,
             batch_linger: DEFAULT_BATCH_LINGER,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
@@ -115,6 +120,25 @@ impl Config {
     /// up front (about 130 bytes each, plus their payloads).
     pub fn queue_capacity(mut self, capacity: usize) -> Config {
         self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// The most payload bytes that queued events may hold together; an
+    /// event whose payload does not fit in what is left is dropped and
+    /// counted ([`Stats::dropped_over_budget`](super::Stats::dropped_over_budget)),
+    /// as on a full queue. Together with
+    /// [`queue_capacity`](Config::queue_capacity) this bounds the memory a
+    /// burst of large payloads can take while the worker is behind.
+    ///
+    /// A payload's bytes are an estimate made when it is emitted: the
+    /// length of its strings and keys plus 48 bytes per JSON value (for an
+    /// error: its strings and stack). They are held from the emit until the
+    /// worker has sanitized the event (the sanitized payload is at most
+    /// 10 KiB), so the worker's batch in hand is within the budget too.
+    /// Events without a payload (a bare `#[observed]` call) cost nothing
+    /// here. A single payload larger than the budget is always dropped.
+    pub fn queue_bytes(mut self, bytes: usize) -> Config {
+        self.queue_bytes = bytes;
         self
     }
 
@@ -172,14 +196,22 @@ impl Config {
     }
 
     /// Where batches go, as sanitized JSON lines, when the breaker is open
-    /// or a write failed.
+    /// or a write failed. If it returns an error or panics, that batch is
+    /// dropped and counted (the panic also in
+    /// [`Stats::panics`](super::Stats::panics)); it is still tried for
+    /// later batches.
     pub fn fallback(mut self, writer: impl Write + Send + 'static) -> Config {
         self.fallback = Box::new(writer);
         self
     }
 
-    /// Where the pipeline reports breaker transitions and sink failures,
-    /// one human-readable line each.
+    /// Where the pipeline reports breaker transitions, sink failures,
+    /// fallback failures and caught panics, one human-readable line each.
+    /// Each line passes through the [`sanitizer`](Config::sanitizer) first
+    /// (a sink's error may hold a connection string) and is cut to 1,000
+    /// characters. A diagnostics writer that panics is not used again: the
+    /// panic is counted in [`Stats::panics`](super::Stats::panics) and the
+    /// pipeline goes on without diagnostics.
     pub fn diagnostics(mut self, writer: impl Write + Send + 'static) -> Config {
         self.diagnostics = Box::new(writer);
         self
@@ -213,6 +245,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("queue_capacity", &self.queue_capacity)
+            .field("queue_bytes", &self.queue_bytes)
             .field("batch_size", &self.batch_size)
             .field("batch_linger", &self.batch_linger)
             .field("write_timeout", &self.write_timeout)

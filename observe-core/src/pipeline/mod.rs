@@ -6,21 +6,33 @@
 //! the batches to a [`Sink`](crate::sink::Sink) through a
 //! [circuit breaker](crate::breaker), and a fallback writer (standard error
 //! by default) for every batch the sink did not take. Emitting (see
-//! [`submit`]) never blocks: a full queue drops the event and counts it.
+//! [`submit`]) never blocks: a full queue drops the event and counts it, and
+//! so does a queue whose payloads already hold its byte budget
+//! ([`Config::queue_bytes`]), so a burst of large payloads cannot take the
+//! service's memory.
 //!
 //! A write that fails, panics or passes the write timeout counts as failed,
-//! and its batch goes to the fallback. The sink receives every event at most
+//! and its batch goes to the fallback; a batch that finds the sink still
+//! busy with a write it gave up on goes to the fallback without counting as
+//! a failure (see [`breaker`](crate::breaker)). The sink, the fallback
+//! writer and the diagnostics writer are the application's code: a panic in
+//! any of them (a sink future's drop included) is caught and counted in
+//! [`Stats::panics`], and delivery goes on. The sink receives every event at most
 //! once; the one case where an event can exist in two places is a write
 //! that timed out (and so fell back) but that a blocking sink finished
 //! anyway later: its events are then both in the sink and in the fallback
 //! output, never twice in the sink.
 //!
 //! Every emitted event ends up written, fallen back, or counted as dropped;
+//! once the [`Guard`] has shut the pipeline down (and the emitting calls
+//! that overlapped it have returned), nothing is left pending.
 //! [`stats`] shows the totals, and dropped events are also reported in-band
 //! (see [`Config::drop_notice_interval`]): the worker sends an
 //! `error_occurred` event with `error_type` `observe.events_dropped`,
-//! `processor` `observe`, and the number in `events_dropped`, at most once
-//! per interval and once more at shutdown.
+//! `processor` `observe`, the number in `events_dropped` and by reason in
+//! `dropped_queue_full`, `dropped_over_budget` and `dropped_late` (also
+//! spelled out in its `error_message`), at most once per interval and once
+//! more at shutdown.
 //!
 //! Sanitization: each event goes through the configured
 //! [`Sanitizer`](crate::sanitize::Sanitizer); when it changed something, the
@@ -42,13 +54,16 @@
 //! ```
 
 mod config;
+mod diagnostics;
+mod isolate;
+mod raw;
 mod record;
 mod stats;
 mod worker;
 mod writer;
 
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -57,8 +72,8 @@ use crossbeam_queue::ArrayQueue;
 
 pub use config::{
     Config, DEFAULT_BATCH_LINGER, DEFAULT_BATCH_SIZE, DEFAULT_BREAKER_OPEN,
-    DEFAULT_BREAKER_THRESHOLD, DEFAULT_DROP_NOTICE_INTERVAL, DEFAULT_QUEUE_CAPACITY,
-    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
+    DEFAULT_BREAKER_THRESHOLD, DEFAULT_DROP_NOTICE_INTERVAL, DEFAULT_QUEUE_BYTES,
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
 };
 pub use record::{ErrorRecord, Record, RecordPayload, emit_event, enabled, submit};
 pub use stats::Stats;
@@ -78,6 +93,17 @@ pub(crate) struct Shared {
     queue: ArrayQueue<Record>,
     batch_size: usize,
     worker_parked: AtomicBool,
+    /// Set once the worker has delivered its last batch (see
+    /// [`Shared::close`]); from then on an emitter cleans up after itself.
+    closed: AtomicBool,
+    /// The most payload bytes queued events may hold
+    /// ([`Config::queue_bytes`]).
+    byte_budget: usize,
+    /// The payload bytes queued events hold now (estimated per record:
+    /// reserved at push, released once the worker has sanitized the
+    /// record or the record is discarded). On its own cache line: it
+    /// changes with every payload, the fields around it do not.
+    queued_bytes: Padded<AtomicUsize>,
     worker: OnceLock<Thread>,
     counters: Counters,
     flush_requested: AtomicU64,
@@ -88,6 +114,10 @@ pub(crate) struct Shared {
     changed: Condvar,
 }
 
+/// A value on cache lines of its own.
+#[repr(align(128))]
+struct Padded<T>(T);
+
 #[derive(Debug, Default)]
 struct Control {
     /// The highest flush request the worker has completed.
@@ -97,11 +127,45 @@ struct Control {
 }
 
 impl Shared {
-    /// The hot path: one non-blocking push; a full queue drops and counts.
+    /// The hot path: one non-blocking push; a full queue, or a payload the
+    /// byte budget has no room for, drops and counts. A record without a
+    /// payload costs the push and one load of `closed`, nothing more: its
+    /// path never looks at the byte budget.
     #[inline]
     fn push(&self, record: Record) {
+        if matches!(record.payload, RecordPayload::None) {
+            self.enqueue(record, 0);
+        } else {
+            self.push_with_payload(record);
+        }
+    }
+
+    /// A record with a payload: reserves its bytes first. Kept out of line
+    /// (and marked cold, which only tells the optimizer to keep the
+    /// payload-less path small, as before) so that a bare `#[observed]`
+    /// call compiles to the same push as without the budget.
+    #[cold]
+    #[inline(never)]
+    fn push_with_payload(&self, record: Record) {
+        let bytes = record.queued_bytes();
+        if self.reserve(bytes) {
+            self.enqueue(record, bytes);
+        } else {
+            self.reject(record, &self.counters.dropped_over_budget);
+        }
+    }
+
+    /// Pushes a record whose `bytes` are reserved already.
+    #[inline(always)]
+    fn enqueue(&self, record: Record, bytes: usize) {
         match self.queue.push(record) {
             Ok(()) => {
+                // Pairs with the store in `close`; see there. The push
+                // above is a SeqCst read-modify-write of the queue's tail.
+                if self.closed.load(Ordering::SeqCst) {
+                    self.discard_queued();
+                    return;
+                }
                 // Wake a sleeping worker only once a full batch is waiting;
                 // otherwise it wakes by itself after the linger time.
                 if self.worker_parked.load(Ordering::Relaxed) && self.queue.len() >= self.batch_size
@@ -109,9 +173,74 @@ impl Shared {
                     self.wake();
                 }
             }
-            Err(_dropped) => {
-                self.counters.dropped_full.fetch_add(1, Ordering::Relaxed);
+            Err(record) => {
+                self.release(bytes);
+                self.reject(record, &self.counters.dropped_full);
             }
+        }
+    }
+
+    /// Takes `bytes` out of the byte budget, if it has room for them.
+    fn reserve(&self, bytes: usize) -> bool {
+        self.queued_bytes
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(bytes).filter(|&n| n <= self.byte_budget)
+            })
+            .is_ok()
+    }
+
+    /// Gives `bytes` back to the byte budget.
+    fn release(&self, bytes: usize) {
+        if bytes != 0 {
+            self.queued_bytes.0.fetch_sub(bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// Drops a record the queue did not take, counting it in `counter`.
+    #[cold]
+    #[inline(never)]
+    fn reject(&self, record: Record, counter: &AtomicU64) {
+        Counters::add(counter, 1);
+        record.discard();
+    }
+
+    /// Ends the pipeline's life: after the worker's last batch, whatever is
+    /// still queued, and whatever is pushed later, is dropped and counted
+    /// (as accepted and dropped), so no event stays pending for good.
+    ///
+    /// An emitter that loaded the pipeline just before the guard uninstalled
+    /// it may push at any later time. Dekker's argument covers it: the
+    /// emitter's push is a SeqCst read-modify-write of the queue's tail
+    /// followed by a SeqCst load of `closed`; here a SeqCst store of
+    /// `closed` is followed by a SeqCst fence and the queue's pop, which
+    /// reads the tail before it reports the queue empty. In the single total
+    /// order of SeqCst operations either the push comes before the store,
+    /// and then the pops below see it (the fence makes the tail load see
+    /// every SeqCst write ordered before it), or the load comes after the
+    /// store, and then the emitter sees `closed` and drains the queue itself
+    /// ([`Shared::discard_queued`]). Both may happen; each record is popped
+    /// once, so it is counted once. The emitter's side costs one load, which
+    /// on x86 is a plain move.
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.discard_queued();
+    }
+
+    /// Pops and drops everything queued, counting it as accepted and
+    /// dropped.
+    #[cold]
+    #[inline(never)]
+    fn discard_queued(&self) {
+        while let Some(record) = self.queue.pop() {
+            self.release(record.queued_bytes());
+            record.discard();
+            // Accepted first, as the worker does: a snapshot reads the
+            // outcomes before `accepted`, so it may show the record pending
+            // for a moment, never dropped and not emitted.
+            Counters::add(&self.counters.accepted, 1);
+            Counters::add(&self.counters.dropped_late, 1);
         }
     }
 
@@ -145,7 +274,10 @@ impl Shared {
     }
 
     fn stats(&self) -> Stats {
-        self.counters.snapshot(self.queue.len())
+        let mut stats = self.counters.snapshot(self.queue.len());
+        stats.queued_bytes = self.queued_bytes.0.load(Ordering::Relaxed) as u64;
+        stats.queue_byte_budget = self.byte_budget as u64;
+        stats
     }
 }
 
@@ -189,6 +321,9 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         queue: ArrayQueue::new(config.queue_capacity),
         batch_size,
         worker_parked: AtomicBool::new(false),
+        closed: AtomicBool::new(false),
+        byte_budget: config.queue_bytes,
+        queued_bytes: Padded(AtomicUsize::new(0)),
         worker: OnceLock::new(),
         counters: Counters::default(),
         flush_requested: AtomicU64::new(0),
@@ -256,7 +391,17 @@ pub fn stats() -> Stats {
 
 /// Keeps the pipeline installed. Dropping it uninstalls the pipeline (later
 /// emits do nothing), then delivers what is queued within the shutdown
-/// timeout, and returns within that timeout even if the sink hangs. It only
+/// timeout, and returns within that timeout even if the sink hangs.
+///
+/// When the shutdown finished in time ([`FlushOutcome::Flushed`]), the
+/// totals add up with nothing pending, `emitted == written + fallen_back +
+/// dropped`, even with threads emitting throughout: an event that an
+/// emitter pushed after the worker's last batch is dropped and counted by
+/// the emitter itself, before its emit call returns. (An emit call that is
+/// still running when the guard returns may add its event a moment later,
+/// already counted.) When it timed out ([`FlushOutcome::TimedOut`]), the
+/// worker goes on in the background with the fallback only, and the same
+/// holds once it finishes. It only
 /// blocks on std primitives, never on an async runtime, so dropping it
 /// inside a current-thread tokio runtime cannot deadlock.
 #[must_use = "dropping the guard shuts the pipeline down"]
@@ -290,15 +435,9 @@ impl Guard {
             // The worker is still busy with a hung sink: leave it behind.
             return FlushOutcome::TimedOut;
         }
+        // The worker closed the pipeline before it finished (see
+        // `Shared::close`): nothing pushed from now on stays pending.
         let _ = worker.join();
-        // An emitter that read the pointer just before it was cleared may
-        // have pushed after the worker's last look: count those as dropped.
-        let mut late = 0;
-        while self.shared.queue.pop().is_some() {
-            late += 1;
-        }
-        Counters::add(&self.shared.counters.accepted, late);
-        Counters::add(&self.shared.counters.dropped_late, late);
         FlushOutcome::Flushed
     }
 }

@@ -29,6 +29,7 @@
 //! );
 //! ```
 
+use super::raw;
 use crate::stack::CapturedStack;
 use crate::{CorrelationContext, ErrorPayload, Event, EventType, Outcome, Payload, Timestamp};
 
@@ -77,6 +78,30 @@ pub struct ErrorRecord {
     /// the worker, never on the caller's thread.
     pub stack: Option<CapturedStack>,
 }
+
+impl ErrorRecord {
+    /// The heap this error is estimated to hold: its strings, its stack and
+    /// the box it lives in.
+    fn estimate_bytes(&self) -> usize {
+        let e = &self.error;
+        let frames: usize = e.stack_frames.iter().map(|f| f.len() + STRING_BYTES).sum();
+        let preview = e.input_preview.as_ref().map_or(0, String::len);
+        let stack = self
+            .stack
+            .as_ref()
+            .map_or(0, |s| s.len() * std::mem::size_of::<usize>());
+        std::mem::size_of::<ErrorRecord>()
+            + e.error_type.len()
+            + e.error_message.len()
+            + e.processor.len()
+            + preview
+            + frames
+            + stack
+    }
+}
+
+/// The bytes of a `String` besides its text.
+const STRING_BYTES: usize = std::mem::size_of::<String>();
 
 impl Record {
     /// A record of `event_type` in `context`, stamped now, with no processor,
@@ -141,6 +166,28 @@ impl Record {
         self
     }
 
+    /// What the record's payload is estimated to hold on the heap, for the
+    /// queue's byte budget: 0 without a payload (a bare `#[observed]` call
+    /// never touches the budget), else the estimate of
+    /// [`raw::estimate_bytes`] or of [`ErrorRecord::estimate_bytes`]. The
+    /// same record always gives the same answer, so the worker can release
+    /// what the emitter reserved without storing it.
+    #[inline]
+    pub(crate) fn queued_bytes(&self) -> usize {
+        match &self.payload {
+            RecordPayload::None => 0,
+            RecordPayload::Json(value) => raw::estimate_bytes(value),
+            RecordPayload::Error(error) => error.estimate_bytes(),
+        }
+    }
+
+    /// Drops the record without recursing over its payload's depth.
+    pub(crate) fn discard(self) {
+        if let RecordPayload::Json(value) = self.payload {
+            raw::discard(value);
+        }
+    }
+
     /// Builds the event: a fresh UUIDv7 event id from the record's
     /// timestamp, the payload converted, a captured stack resolved into frames.
     /// Not sanitized: the pipeline does that next.
@@ -150,11 +197,16 @@ impl Record {
             RecordPayload::None if is_error => conform_error(Payload::new(), self.processor),
             RecordPayload::None => Payload::new(),
             RecordPayload::Json(value) => {
-                let payload = match value {
+                let mut payload = match value {
                     serde_json::Value::Object(map) => map,
                     serde_json::Value::Null => Payload::new(),
                     other => Payload::from_iter([("value".to_owned(), other)]),
                 };
+                // Before anything that recurses (the schema check, the
+                // message text, serde_json's own drop).
+                for value in payload.values_mut() {
+                    raw::cap_depth(value, 1);
+                }
                 // Only untyped payloads can miss the schema; an
                 // `ErrorRecord` follows it by construction.
                 if is_error {
@@ -191,8 +243,10 @@ impl Record {
 /// An `error_occurred` payload that does not follow [`ErrorPayload`]
 /// (possible only through the untyped [`emit_event`] and [`Record::json`];
 /// `emit!` accepts nothing but an `ErrorPayload`) becomes one that does,
-/// with the original payload as its message, so every `error_occurred`
-/// event that leaves the process conforms to the schema.
+/// with the original payload's JSON text as its message (at most
+/// [`MAX_UNSTRUCTURED_MESSAGE_BYTES`], cut between strings, never inside
+/// one), so every `error_occurred` event that leaves the process conforms
+/// to the schema. `payload` must be depth-capped.
 fn conform_error(payload: Payload, processor: Option<&str>) -> Payload {
     use serde::Deserialize;
     let value = serde_json::Value::Object(payload);
@@ -201,8 +255,17 @@ fn conform_error(payload: Payload, processor: Option<&str>) -> Payload {
     {
         return payload;
     }
-    ErrorPayload::new("unstructured", value.to_string(), processor.unwrap_or("")).to_payload()
+    let message = raw::json_prefix(&value, MAX_UNSTRUCTURED_MESSAGE_BYTES);
+    raw::discard(value);
+    ErrorPayload::new("unstructured", message, processor.unwrap_or("")).to_payload()
 }
+
+/// Most bytes of a non-conforming `error_occurred` payload's text kept as
+/// its `error_message`. The sanitizer cuts the message to
+/// [`MAX_ERROR_MESSAGE_CHARS`](crate::error_payload::MAX_ERROR_MESSAGE_CHARS)
+/// after scrubbing it; the room beyond that is for redactions, which
+/// shorten the text.
+const MAX_UNSTRUCTURED_MESSAGE_BYTES: usize = crate::error_payload::MAX_PAYLOAD_BYTES;
 
 /// Whether a pipeline is installed: one atomic load. Call sites may use it
 /// to skip building a payload nobody will receive.
