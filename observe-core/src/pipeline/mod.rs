@@ -131,33 +131,15 @@ impl Shared {
     /// byte budget has no room for, drops and counts. A record without a
     /// payload costs the push and one load of `closed`, nothing more: its
     /// path never looks at the byte budget.
+    ///
+    /// The queue's push has this one call site, so that it stays inlined
+    /// into `submit` (a second call site made the compiler outline it, and
+    /// every event paid a call and a copy of the record).
     #[inline]
     fn push(&self, record: Record) {
-        if matches!(record.payload, RecordPayload::None) {
-            self.enqueue(record, 0);
-        } else {
-            self.push_with_payload(record);
+        if !matches!(record.payload, RecordPayload::None) && !self.reserve_for(&record) {
+            return self.reject(record, &self.counters.dropped_over_budget);
         }
-    }
-
-    /// A record with a payload: reserves its bytes first. Kept out of line
-    /// (and marked cold, which only tells the optimizer to keep the
-    /// payload-less path small, as before) so that a bare `#[observed]`
-    /// call compiles to the same push as without the budget.
-    #[cold]
-    #[inline(never)]
-    fn push_with_payload(&self, record: Record) {
-        let bytes = record.queued_bytes();
-        if self.reserve(bytes) {
-            self.enqueue(record, bytes);
-        } else {
-            self.reject(record, &self.counters.dropped_over_budget);
-        }
-    }
-
-    /// Pushes a record whose `bytes` are reserved already.
-    #[inline(always)]
-    fn enqueue(&self, record: Record, bytes: usize) {
         match self.queue.push(record) {
             Ok(()) => {
                 // Pairs with the store in `close`; see there. The push
@@ -174,10 +156,19 @@ impl Shared {
                 }
             }
             Err(record) => {
-                self.release(bytes);
+                self.release(record.queued_bytes());
                 self.reject(record, &self.counters.dropped_full);
             }
         }
+    }
+
+    /// Reserves the byte budget for a record with a payload; false when the
+    /// budget has no room for it. Out of line, so that the payload-less path
+    /// stays small.
+    #[cold]
+    #[inline(never)]
+    fn reserve_for(&self, record: &Record) -> bool {
+        self.reserve(record.queued_bytes())
     }
 
     /// Takes `bytes` out of the byte budget, if it has room for them.

@@ -62,17 +62,8 @@ fn is_nonempty_container(value: &Value) -> bool {
     }
 }
 
-/// Drops a value of any depth without recursion.
-pub(crate) fn discard(value: Value) {
-    let mut stack = vec![value];
-    while let Some(value) = stack.pop() {
-        match value {
-            Value::Array(items) => stack.extend(items),
-            Value::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
-            _ => {}
-        }
-    }
-}
+/// Drops a value of any depth without recursion (the sanitizer's own).
+pub(crate) use crate::sanitize::drop_deep as discard;
 
 /// A cheap estimate of the heap a raw value holds: the length of every
 /// string and key plus [`NODE_BYTES`] per node. Walks the value once with

@@ -297,9 +297,9 @@ pub fn submit(record: Record) {
 /// ```
 #[inline]
 pub fn emit_event(event_type: impl Into<EventType>, payload: serde_json::Value) {
-    if let Some(shared) = super::installed() {
+    if enabled() {
         let context = crate::context::current().unwrap_or_else(CorrelationContext::new_root);
-        shared.push(Record::new(event_type.into(), context).json(payload));
+        submit(Record::new(event_type.into(), context).json(payload));
     }
 }
 

@@ -26,6 +26,10 @@ use crate::error_payload::MAX_PAYLOAD_BYTES;
 use crate::sanitize::Sanitizer;
 use crate::{CorrelationContext, ErrorPayload, Event, EventType};
 
+/// The key under which an event's [`SanitizeReport`](crate::sanitize::SanitizeReport)
+/// is attached to its payload.
+const REDACTIONS_KEY: &str = "_redactions";
+
 /// The part of the shutdown timeout the worker spends trying the sink; the
 /// rest is left for writing what remains to the fallback.
 const SINK_SHARE_OF_SHUTDOWN: (u32, u32) = (3, 4);
@@ -221,14 +225,16 @@ impl Worker {
         let report = self.sanitizer.sanitize_event(&mut event);
         if !report.is_empty() {
             Counters::add(&self.shared.counters.redacted_events, 1);
+            // Measured, not serialized: the payload may hold thousands of
+            // keys, and this runs for every event with a redaction.
             if report.total() > 0
                 && let Ok(value) = serde_json::to_value(&report)
+                && crate::sanitize::payload_size(&event.payload)
+                    + 1
+                    + crate::sanitize::entry_size(REDACTIONS_KEY, &value)
+                    <= MAX_PAYLOAD_BYTES
             {
-                event.payload.insert("_redactions".to_owned(), value);
-                let size = serde_json::to_vec(&event.payload).map_or(usize::MAX, |v| v.len());
-                if size > MAX_PAYLOAD_BYTES {
-                    event.payload.remove("_redactions");
-                }
+                event.payload.insert(REDACTIONS_KEY.to_owned(), value);
             }
         }
         event

@@ -78,13 +78,10 @@ pub use limit::TRUNCATED_KEY;
 /// Serialized sizes without serializing, for checks after the shrink (such
 /// as whether the worker's `_redactions` entry still fits): one pass, no
 /// allocation.
-#[allow(
-    unused_imports,
-    reason = "for pipeline::worker's `_redactions` check, which still serializes"
-)]
 pub(crate) use limit::{entry_size, payload_size};
 pub use report::SanitizeReport;
 pub use truncate::TRUNCATION_MARKER;
+pub(crate) use walk::drop_deep;
 pub use walk::{DEPTH_MARKER, MAX_DEPTH};
 
 use engine::Engine;
