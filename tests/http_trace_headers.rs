@@ -4,30 +4,19 @@
 //! replaced and noted in `message_received`.
 #![cfg(feature = "http")]
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 mod http_support;
 
 use http_support::{Reply, client, fetch_with, of_request, serve, types};
-use observe::sink::MemorySink;
 use observe::{Event, EventType, FlushOutcome, Outcome, SpanId};
 use uuid::Uuid;
 
+mod common;
+use common::process_sink as sink;
+
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
-
-/// One pipeline for the whole binary (it is global); each test looks only
-/// at its own requests.
-fn sink() -> &'static MemorySink {
-    static SINK: OnceLock<MemorySink> = OnceLock::new();
-    SINK.get_or_init(|| {
-        let sink = MemorySink::new();
-        let guard = observe::init(observe::Config::default().sink(sink.clone())).unwrap();
-        std::mem::forget(guard);
-        sink
-    })
-}
 
 /// Sends `GET /whoami` with `headers`; returns the reply and the events of
 /// its request (those of its span and of the spans nested in it).

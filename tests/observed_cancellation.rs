@@ -3,22 +3,12 @@
 //! call belongs to the call's span, and so does one in a task started with
 //! `observe::spawn` and aborted.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use observe::sink::MemorySink;
 use observe::{CorrelationContext, Event, EventType, FutureExt, Outcome};
 
-fn sink() -> &'static MemorySink {
-    static SINK: OnceLock<MemorySink> = OnceLock::new();
-    SINK.get_or_init(|| {
-        let sink = MemorySink::new();
-        let guard = observe::init(observe::Config::default().sink(sink.clone()))
-            .expect("the pipeline installs once");
-        std::mem::forget(guard);
-        sink
-    })
-}
+mod common;
+use common::process_sink as sink;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -4,31 +4,13 @@
 //! id per request; parent links form a tree) under 1,000 concurrent requests.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use observe::sink::MemorySink;
 use observe::{CorrelationContext, ErrorPayload, Event, EventType, FutureExt, Outcome};
 
-/// One pipeline for the whole test binary (it is global); each test looks
-/// only at the events of its own requests.
-fn sink() -> &'static MemorySink {
-    static SINK: OnceLock<MemorySink> = OnceLock::new();
-    SINK.get_or_init(|| {
-        let sink = MemorySink::new();
-        let guard = observe::init(observe::Config::default().sink(sink.clone()))
-            .expect("the pipeline installs once");
-        // The pipeline lives as long as the test process.
-        std::mem::forget(guard);
-        sink
-    })
-}
-
-/// The root of a new request, with the pipeline installed first.
-fn new_request() -> CorrelationContext {
-    sink();
-    CorrelationContext::new_root()
-}
+mod common;
+use common::new_request;
+use common::process_sink as sink;
 
 fn flushed() {
     assert_eq!(

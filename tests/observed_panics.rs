@@ -6,29 +6,13 @@
 use std::any::Any;
 use std::hint::black_box;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use observe::sink::MemorySink;
 use observe::{CorrelationContext, Event, EventType, FutureExt, Outcome};
 
-/// One pipeline for the whole test binary (it is global); each test looks
-/// only at the events of its own requests.
-fn sink() -> &'static MemorySink {
-    static SINK: OnceLock<MemorySink> = OnceLock::new();
-    SINK.get_or_init(|| {
-        let sink = MemorySink::new();
-        let guard = observe::init(observe::Config::default().sink(sink.clone()))
-            .expect("the pipeline installs once");
-        std::mem::forget(guard);
-        sink
-    })
-}
-
-fn new_request() -> CorrelationContext {
-    sink();
-    CorrelationContext::new_root()
-}
+mod common;
+use common::new_request;
+use common::process_sink as sink;
 
 /// The `error_occurred` event of one request, after a flush.
 fn error_of(request: &CorrelationContext) -> Event {

@@ -10,6 +10,28 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use observe::Event;
 use observe::sink::{Sink, SinkError};
 
+/// One pipeline for the whole test binary, installed on first use with a
+/// [`MemorySink`](observe::sink::MemorySink) and kept for the life of the
+/// process (it is global); tests that share it look only at the events of
+/// their own requests.
+pub fn process_sink() -> &'static observe::sink::MemorySink {
+    static SINK: std::sync::OnceLock<observe::sink::MemorySink> = std::sync::OnceLock::new();
+    SINK.get_or_init(|| {
+        let sink = observe::sink::MemorySink::new();
+        let guard = observe::init(observe::Config::default().sink(sink.clone()))
+            .expect("the pipeline installs once");
+        std::mem::forget(guard);
+        sink
+    })
+}
+
+/// The root of a new request, with [`process_sink`]'s pipeline installed
+/// first.
+pub fn new_request() -> observe::CorrelationContext {
+    process_sink();
+    observe::CorrelationContext::new_root()
+}
+
 /// Tests in one binary that install the pipeline take this first.
 pub fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
