@@ -24,7 +24,7 @@ pub use probe::{
 };
 
 use crate::context::WithContext;
-use crate::pipeline::{Record, enabled, submit};
+use crate::pipeline::{Record, enabled, submit, submit_bare};
 use crate::registry::Processor;
 use crate::{CorrelationContext, ErrorPayload, EventType, Outcome, Timestamp};
 
@@ -66,7 +66,7 @@ impl ActiveSpan {
         let context = CorrelationContext::child_of_current();
         let started = enabled().then(|| {
             let now = Timestamp::now();
-            submit(
+            submit_bare(
                 Record::new_at(call.processor.started, context, now).processor(call.processor.name),
             );
             now
@@ -140,13 +140,13 @@ impl ActiveSpan {
         };
         // Clocks may disagree by a little; a duration is never negative.
         let at = if at < started { Timestamp::now() } else { at };
-        let mut record = Record::new_at(event_type, self.context, at)
+        let record = Record::new_at(event_type, self.context, at)
             .processor(processor.name)
             .outcome(outcome, at.micros_since(started));
-        if let Some((payload, stack)) = error {
-            record = record.error(payload, stack);
+        match error {
+            Some((payload, stack)) => submit(record.error(payload, stack)),
+            None => submit_bare(record),
         }
-        submit(record);
     }
 }
 

@@ -75,6 +75,7 @@ pub use config::{
     DEFAULT_BREAKER_THRESHOLD, DEFAULT_DROP_NOTICE_INTERVAL, DEFAULT_QUEUE_BYTES,
     DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
 };
+pub(crate) use record::submit_bare;
 pub use record::{ErrorRecord, Record, RecordPayload, emit_event, enabled, submit};
 pub use stats::Stats;
 
@@ -128,18 +129,27 @@ struct Control {
 
 impl Shared {
     /// The hot path: one non-blocking push; a full queue, or a payload the
-    /// byte budget has no room for, drops and counts. A record without a
-    /// payload costs the push and one load of `closed`, nothing more: its
-    /// path never looks at the byte budget.
-    ///
-    /// The queue's push has this one call site, so that it stays inlined
-    /// into `submit` (a second call site made the compiler outline it, and
-    /// every event paid a call and a copy of the record).
+    /// byte budget has no room for, drops and counts.
     #[inline]
     fn push(&self, record: Record) {
         if !matches!(record.payload, RecordPayload::None) && !self.reserve_for(&record) {
             return self.reject(record, &self.counters.dropped_over_budget);
         }
+        self.enqueue(record);
+    }
+
+    /// [`Shared::push`] for a record the caller knows has no payload (a
+    /// span's started event, a terminal event without an error): the push
+    /// and one load of `closed`, nothing more.
+    #[inline]
+    fn push_bare(&self, record: Record) {
+        debug_assert!(matches!(record.payload, RecordPayload::None));
+        self.enqueue(record);
+    }
+
+    /// Pushes a record whose payload bytes, if any, are reserved already.
+    #[inline(always)]
+    fn enqueue(&self, record: Record) {
         match self.queue.push(record) {
             Ok(()) => {
                 // Pairs with the store in `close`; see there. The push

@@ -284,6 +284,15 @@ pub fn submit(record: Record) {
     }
 }
 
+/// [`submit`] for a record without a payload (the caller knows): skips the
+/// byte budget's check. For spans' started and plain terminal events.
+#[inline]
+pub(crate) fn submit_bare(record: Record) {
+    if let Some(shared) = super::installed() {
+        shared.push_bare(record);
+    }
+}
+
 /// Emits an event of `event_type` with `payload` in the current context: in
 /// the current span if there is one, as the root of a new request otherwise.
 ///
