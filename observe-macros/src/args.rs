@@ -111,6 +111,8 @@ impl Args {
     /// names, against which `input` is checked.
     pub fn parse(tokens: TokenStream, arg_names: &[String]) -> syn::Result<Args> {
         let opts = Punctuated::<Opt, Token![,]>::parse_terminated.parse2(tokens)?;
+        // Every mistake in the options is reported, not only the first.
+        let mut errors = Errors::default();
         let mut seen: Vec<String> = Vec::new();
         let mut processor = None;
         let mut input = None;
@@ -121,44 +123,54 @@ impl Args {
         for opt in opts {
             let key = opt.key().to_string();
             if seen.contains(&key) {
-                return Err(syn::Error::new(
+                errors.push(syn::Error::new(
                     opt.key().span(),
                     format!("duplicate option `{key}`"),
                 ));
+                continue;
             }
             seen.push(key);
             match opt {
-                Opt::Processor(k, v) => processor = Some(string_literal(&k, v)?),
-                Opt::Name(k, v) => name = Some(string_literal(&k, v)?),
+                Opt::Processor(k, v) => processor = errors.keep(string_literal(&k, v)),
+                Opt::Name(k, v) => name = errors.keep(string_literal(&k, v)),
                 Opt::Input(_, v) => {
-                    check_input(&v, arg_names)?;
-                    input = Some(v);
+                    if errors.keep(check_input(&v, arg_names)).is_some() {
+                        input = Some(v);
+                    }
                 }
                 Opt::Err(_, mode) if mode == "Display" => err = ErrMode::Display,
                 Opt::Err(_, mode) if mode == "Debug" => err = ErrMode::Debug,
-                Opt::Err(_, mode) => {
-                    return Err(syn::Error::new(
-                        mode.span(),
-                        format!(
-                            "unknown error mode `{mode}`: expected `err(Display)` or `err(Debug)`"
-                        ),
-                    ));
-                }
+                Opt::Err(_, mode) => errors.push(syn::Error::new(
+                    mode.span(),
+                    format!("unknown error mode `{mode}`: expected `err(Display)` or `err(Debug)`"),
+                )),
                 Opt::Crate(_, path) => krate = Some(path),
                 Opt::Registry(_, path) => registry = Some(path),
             }
         }
-        let processor = processor.ok_or_else(|| {
-            syn::Error::new(
+        match &processor {
+            Some(processor) => {
+                errors.keep(check_processor(processor, registry.is_some()));
+            }
+            // A processor given with a mistake was reported already.
+            None if seen.iter().any(|k| k == "processor") => {}
+            None => errors.push(syn::Error::new(
                 Span::call_site(),
                 format!(
                     "#[observed] needs a processor, for example `#[observed(processor = \"retrieval\")]` \
                      (built-in processors: {})",
                     registry::PROCESSORS.join(", ")
                 ),
-            )
-        })?;
-        check_processor(&processor, registry.is_some())?;
+            )),
+        }
+        errors.finish()?;
+        let Some(processor) = processor else {
+            // Not reached: a missing processor is one of the errors above.
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "#[observed] needs a processor",
+            ));
+        };
         Ok(Args {
             processor,
             input,
@@ -230,4 +242,27 @@ fn check_input(expr: &Expr, arg_names: &[String]) -> syn::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The mistakes found so far, combined into one `syn::Error` at the end (as
+/// serde_derive's `Ctxt` does).
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    /// The value of `result`, or `None` with its error kept.
+    fn keep<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+
+    fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
 }

@@ -19,9 +19,11 @@ use proc_macro::TokenStream;
 /// the events emitted.
 #[proc_macro_attribute]
 pub fn observed(attr: TokenStream, item: TokenStream) -> TokenStream {
-    observed::expand(attr.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    let item = proc_macro2::TokenStream::from(item);
+    match observed::expand(attr.into(), item.clone()) {
+        Ok(expanded) => expanded.into(),
+        Err(failure) => observed::fallback(failure, item).into(),
+    }
 }
 
 /// Emits one event of a registered type in the current correlation context.

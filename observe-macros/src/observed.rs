@@ -8,13 +8,42 @@ use syn::{Block, Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Stmt, Type};
 
 use crate::args::{Args, ErrMode};
 
-pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+/// Why [`expand`] produced no expansion.
+#[derive(Debug)]
+pub enum Failure {
+    /// A mistake in the attribute or in how it is used.
+    Invalid(syn::Error),
+    /// The item does not parse (a syntax error in the body, say): rustc's
+    /// own message says it best.
+    Unparsable,
+}
+
+impl From<syn::Error> for Failure {
+    fn from(error: syn::Error) -> Failure {
+        Failure::Invalid(error)
+    }
+}
+
+/// What a failed expansion turns into: the item exactly as written, next to
+/// the error (if any), so that one mistake is one error: call sites keep
+/// compiling, and rust-analyzer keeps seeing the function.
+pub fn fallback(failure: Failure, item: TokenStream) -> TokenStream {
+    match failure {
+        Failure::Invalid(error) => {
+            let error = error.into_compile_error();
+            quote!(#error #item)
+        }
+        Failure::Unparsable => item,
+    }
+}
+
+pub fn expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Failure> {
     let mut function = parse_function(item)?;
     if let Some(constness) = &function.sig.constness {
-        return Err(syn::Error::new(
+        return Err(Failure::Invalid(syn::Error::new(
             constness.span(),
             "#[observed] cannot instrument a `const fn`: events are emitted at run time",
-        ));
+        )));
     }
     let args = Args::parse(attr, &argument_names(&function))?;
     let krate = &args.krate;
@@ -108,21 +137,21 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
 
 /// Parses the item; anything but a function with a body is an error that
 /// says what `#[observed]` applies to.
-fn parse_function(item: TokenStream) -> syn::Result<ItemFn> {
+fn parse_function(item: TokenStream) -> Result<ItemFn, Failure> {
     if let Ok(function) = syn::parse2::<ItemFn>(item.clone()) {
         return Ok(function);
     }
     let message = "#[observed] applies to functions and methods with a body";
     match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(syn::Item::Verbatim(tokens)) => Err(syn::Error::new_spanned(
+        Ok(syn::Item::Verbatim(tokens)) => Err(Failure::Invalid(syn::Error::new_spanned(
             tokens,
             format!("{message}; a function without a body has nothing to observe"),
-        )),
-        Ok(other) => Err(syn::Error::new(
+        ))),
+        Ok(other) => Err(Failure::Invalid(syn::Error::new(
             item_keyword_span(&other),
             format!("{message}, not to this item"),
-        )),
-        Err(e) => Err(syn::Error::new(e.span(), message)),
+        ))),
+        Err(_) => Err(Failure::Unparsable),
     }
 }
 
