@@ -1,8 +1,9 @@
 //! The built-in registry as the macros see it: processor names, event type
 //! names, and "did you mean" suggestions for misspellings.
 //!
-//! The runtime's `observe_core::registry` is the source of truth; a test in
-//! the `observe` crate checks that both lists agree.
+//! The runtime's `observe_core::registry` and `observe_core::EventType` are
+//! the source of truth; the tests at the end of this file check that these
+//! tables agree with them, name for name and in order.
 
 /// Processors of the built-in registry.
 pub const PROCESSORS: &[&str] = &["intent", "retrieval", "llm", "translation"];
@@ -68,5 +69,31 @@ mod tests {
             Some("translation")
         );
         assert_eq!(closest("billing", PROCESSORS.iter().copied()), None);
+    }
+}
+
+#[cfg(test)]
+mod agree_with_the_runtime {
+    use super::{EVENT_TYPES, PROCESSORS};
+    use observe_core::EventType;
+    use observe_core::registry::processors;
+
+    #[test]
+    fn processors_agree_with_the_runtime_registry() {
+        let runtime: Vec<&str> = processors::ALL.iter().map(|p| p.name).collect();
+        assert_eq!(PROCESSORS, runtime.as_slice());
+    }
+
+    #[test]
+    fn event_types_agree_with_the_runtime_enum() {
+        let runtime: Vec<(String, String)> = EventType::ALL
+            .iter()
+            .map(|t| (t.as_str().to_owned(), format!("{t:?}")))
+            .collect();
+        let here: Vec<(String, String)> = EVENT_TYPES
+            .iter()
+            .map(|(name, variant)| ((*name).to_owned(), (*variant).to_owned()))
+            .collect();
+        assert_eq!(here, runtime);
     }
 }
