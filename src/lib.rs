@@ -38,9 +38,32 @@
 #![deny(missing_docs)]
 
 pub use observe_core::pipeline::{
-    Config, FlushOutcome, Guard, InitError, Record, RecordPayload, Stats, emit_event, flush, init,
-    stats,
+    Config, FlushOutcome, Guard, InitError, Record, RecordPayload, Stats, emit_event, flush, stats,
 };
+
+/// Installs the global pipeline; emitting does nothing until this is
+/// called. Also installs, once per process, the panic hook that gives a
+/// panicking span's `error_occurred` event the panic's location and stack
+/// (the hook that was set before still runs).
+///
+/// Returns [`InitError::AlreadyInstalled`] while another pipeline is
+/// installed; once its [`Guard`] is dropped (which flushes and stops the
+/// worker), `init` may be called again.
+///
+/// ```
+/// let guard = observe::init(observe::Config::default().sink(observe::sink::NullSink))?;
+/// assert!(matches!(
+///     observe::init(observe::Config::default()),
+///     Err(observe::InitError::AlreadyInstalled)
+/// ));
+/// drop(guard);
+/// # Ok::<(), observe::InitError>(())
+/// ```
+pub fn init(config: Config) -> Result<Guard, InitError> {
+    // The composition root: the delivery pipeline does not know about spans.
+    observe_core::observed::install_panic_hook();
+    observe_core::pipeline::init(config)
+}
 pub use observe_core::{
     CorrelationContext, CustomEventType, ErrorPayload, Event, EventType, FutureExt, Outcome,
     Payload, SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,

@@ -68,7 +68,7 @@ impl CustomEventType {
     /// Used by [`registry!`](crate::registry!), which checks `name` first.
     #[doc(hidden)]
     pub const fn __declare(name: &'static &'static str) -> CustomEventType {
-        crate::registry::assert_valid_event_name(name);
+        assert_valid_event_name(name);
         CustomEventType { name }
     }
 
@@ -160,4 +160,52 @@ impl<'de> Deserialize<'de> for EventType {
 pub struct UnknownEventType {
     /// The name as it was found.
     pub name: String,
+}
+
+/// Checks an application's event type name at compile time (it runs in
+/// const evaluation when [`registry!`](crate::registry!) declares a type):
+/// snake_case ASCII, starting with a letter, at most 64 bytes, and not a
+/// built-in name.
+const fn assert_valid_event_name(name: &str) {
+    let bytes = name.as_bytes();
+    assert!(
+        !bytes.is_empty() && bytes.len() <= 64,
+        "an event type name has 1 to 64 characters"
+    );
+    assert!(
+        bytes[0].is_ascii_lowercase(),
+        "an event type name starts with a lower-case letter"
+    );
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        assert!(
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_',
+            "an event type name is snake_case: lower-case letters, digits and `_`"
+        );
+        i += 1;
+    }
+    let mut t = 0;
+    while t < EventType::ALL.len() {
+        assert!(
+            !const_str_eq(EventType::ALL[t].as_str(), name),
+            "this event type name is already a built-in type: use observe::EventType"
+        );
+        t += 1;
+    }
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }

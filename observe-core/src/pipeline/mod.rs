@@ -315,7 +315,6 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
     if installed().is_some() {
         return Err(InitError::AlreadyInstalled);
     }
-    crate::observed::install_panic_hook();
     let batch_size = config.batch_size.min(config.queue_capacity);
     let shutdown_timeout = config.shutdown_timeout;
     let shared: &'static Shared = Box::leak(Box::new(Shared {
