@@ -4,10 +4,12 @@
 //! Its own binary: the panic hook is global to the process.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Duration;
 
 use observe::sink::MemorySink;
-use observe::{CorrelationContext, Event, EventType, FutureExt, Outcome};
+use observe::{CorrelationContext, FutureExt, Outcome};
+
+mod common;
+use common::error_of;
 
 #[observe::observed(processor = "translation")]
 fn translate(text: &str) -> String {
@@ -18,22 +20,6 @@ fn translate(text: &str) -> String {
 async fn generate(prompt: &str) -> String {
     tokio::task::yield_now().await;
     panic!("model refused {prompt}")
-}
-
-fn error_of(sink: &MemorySink, request: &CorrelationContext) -> Event {
-    assert_eq!(
-        observe::flush(Duration::from_secs(30)),
-        observe::FlushOutcome::Flushed
-    );
-    let errors: Vec<Event> = sink
-        .events()
-        .into_iter()
-        .filter(|e| {
-            e.correlation_id == request.correlation_id && e.event_type == EventType::ErrorOccurred
-        })
-        .collect();
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    errors[0].clone()
 }
 
 #[test]

@@ -16,20 +16,7 @@ use common::process_sink as sink;
 
 /// The `error_occurred` event of one request, after a flush.
 fn error_of(request: &CorrelationContext) -> Event {
-    let sink = sink();
-    assert_eq!(
-        observe::flush(Duration::from_secs(30)),
-        observe::FlushOutcome::Flushed
-    );
-    let errors: Vec<Event> = sink
-        .events()
-        .into_iter()
-        .filter(|e| {
-            e.correlation_id == request.correlation_id && e.event_type == EventType::ErrorOccurred
-        })
-        .collect();
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    errors[0].clone()
+    common::error_of(sink(), request)
 }
 
 fn message(event: &Event) -> &str {

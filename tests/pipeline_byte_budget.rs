@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Capture, is_drop_notice};
+use common::{Capture, is_drop_notice, nested};
 use observe::sink::{Sink, SinkError};
 use observe::{
     Config, CorrelationContext, Event, EventType, FlushOutcome, Record, emit_event, stats,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 const BUDGET: usize = 4 << 20;
 const BIG: usize = 1 << 20;
@@ -37,14 +37,6 @@ impl Sink for Stalled {
         self.events.lock().unwrap().extend_from_slice(batch);
         Ok(())
     }
-}
-
-fn nested(levels: usize) -> Value {
-    let mut value = json!(1);
-    for _ in 0..levels {
-        value = Value::Array(vec![value]);
-    }
-    value
 }
 
 #[test]

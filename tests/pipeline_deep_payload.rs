@@ -7,19 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::Capture;
+use common::{Capture, nested};
 use observe::sink::MemorySink;
 use observe::{Config, EventType, FlushOutcome, emit_event, flush, stats};
 use serde_json::{Map, Value, json};
-
-/// `[[[ ... 1 ... ]]]`, built without recursion.
-fn nested(levels: usize) -> Value {
-    let mut value = json!(1);
-    for _ in 0..levels {
-        value = Value::Array(vec![value]);
-    }
-    value
-}
 
 #[test]
 fn a_deeply_nested_or_huge_untyped_error_payload_is_cut_and_the_worker_lives_on() {

@@ -18,6 +18,7 @@ pub mod event_type;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod ids;
+mod isolate;
 pub mod observed;
 pub mod pipeline;
 pub mod reader;

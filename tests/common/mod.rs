@@ -32,6 +32,33 @@ pub fn new_request() -> observe::CorrelationContext {
     observe::CorrelationContext::new_root()
 }
 
+/// The one `error_occurred` event of `request` in `sink`, after a flush.
+pub fn error_of(sink: &observe::sink::MemorySink, request: &observe::CorrelationContext) -> Event {
+    assert_eq!(
+        observe::flush(std::time::Duration::from_secs(30)),
+        observe::FlushOutcome::Flushed
+    );
+    let errors: Vec<Event> = sink
+        .events()
+        .into_iter()
+        .filter(|e| {
+            e.correlation_id == request.correlation_id
+                && e.event_type == observe::EventType::ErrorOccurred
+        })
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    errors[0].clone()
+}
+
+/// `[[[ ... 1 ... ]]]`, `levels` deep, built without recursion.
+pub fn nested(levels: usize) -> serde_json::Value {
+    let mut value = serde_json::Value::from(1);
+    for _ in 0..levels {
+        value = serde_json::Value::Array(vec![value]);
+    }
+    value
+}
+
 /// Tests in one binary that install the pipeline take this first.
 pub fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());

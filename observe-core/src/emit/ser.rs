@@ -402,6 +402,15 @@ fn float_key<F: Serialize>(v: F, finite: bool) -> Result<Key, Stop> {
         .map_err(|_| not_a_key())
 }
 
+/// Integer keys are written in decimal, as serde_json writes them.
+macro_rules! integer_keys {
+    ($($method:ident: $ty:ty),* $(,)?) => {$(
+        fn $method(self, v: $ty) -> Result<Key, Stop> {
+            key_text(v)
+        }
+    )*};
+}
+
 impl ser::Serializer for KeySerializer {
     type Ok = Key;
     type Error = Stop;
@@ -416,36 +425,18 @@ impl ser::Serializer for KeySerializer {
     fn serialize_bool(self, v: bool) -> Result<Key, Stop> {
         key_text(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<Key, Stop> {
-        key_text(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<Key, Stop> {
-        key_text(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<Key, Stop> {
-        key_text(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<Key, Stop> {
-        key_text(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<Key, Stop> {
-        key_text(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<Key, Stop> {
-        key_text(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<Key, Stop> {
-        key_text(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<Key, Stop> {
-        key_text(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<Key, Stop> {
-        key_text(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<Key, Stop> {
-        key_text(v)
-    }
+    integer_keys!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_i128: i128,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_u128: u128,
+    );
     fn serialize_f32(self, v: f32) -> Result<Key, Stop> {
         float_key(v, v.is_finite())
     }

@@ -116,11 +116,8 @@ pub(crate) fn display(value: &(impl fmt::Display + ?Sized), cap: usize) -> (Stri
 
 /// The message of a panic payload (`&str` or `String`), at most `cap` bytes.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send), cap: usize) -> String {
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("panic with a non-string payload");
+    let message =
+        crate::isolate::payload_text(payload).unwrap_or("panic with a non-string payload");
     bounded(message, cap).0
 }
 

@@ -19,6 +19,7 @@ use std::cell::RefCell;
 use std::sync::Once;
 
 use crate::Timestamp;
+use crate::isolate::payload_text;
 use crate::stack::CapturedStack;
 
 /// The message used for a payload that is neither `&str` nor `String`.
@@ -50,15 +51,6 @@ struct HookCapture {
 
 thread_local! {
     static LAST_HOOK_CAPTURE: RefCell<Option<HookCapture>> = const { RefCell::new(None) };
-}
-
-/// The text of a panic payload, if it is a string (`panic!` always makes
-/// one: a `&'static str` or a `String`).
-fn payload_text(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<&'static str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 /// Installs the hook once per process, keeping whatever hook was set before

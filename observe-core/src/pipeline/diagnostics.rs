@@ -6,8 +6,8 @@
 use std::io::Write;
 use std::sync::atomic::AtomicU64;
 
-use super::isolate::isolate;
 use super::stats::Counters;
+use crate::isolate::isolate;
 use crate::sanitize::Sanitizer;
 
 /// Most characters of one diagnostics line (after sanitizing).

@@ -55,7 +55,6 @@
 
 mod config;
 mod diagnostics;
-mod isolate;
 mod raw;
 mod record;
 mod stats;

@@ -202,14 +202,16 @@ impl Record {
                     serde_json::Value::Null => Payload::new(),
                     other => Payload::from_iter([("value".to_owned(), other)]),
                 };
-                // Before anything that recurses (the schema check, the
-                // message text, serde_json's own drop).
-                for value in payload.values_mut() {
-                    raw::cap_depth(value, 1);
-                }
                 // Only untyped payloads can miss the schema; an
-                // `ErrorRecord` follows it by construction.
+                // `ErrorRecord` follows it by construction. Any other
+                // payload goes to the sanitizer as it is, which cuts depth
+                // itself.
                 if is_error {
+                    // Before anything that recurses (the schema check, the
+                    // message text, serde_json's own drop).
+                    for value in payload.values_mut() {
+                        raw::cap_depth(value, 1);
+                    }
                     conform_error(payload, self.processor)
                 } else {
                     payload

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 use super::Shared;
 use super::config::Config;
 use super::diagnostics::{Diagnostics, Once};
-use super::isolate::isolate;
 use super::record::Record;
 use super::stats::{Counters, DropCounts};
 use super::writer::Writer;
 use crate::breaker::{BreakerState, CircuitBreaker, Clock, Permit, Transition};
 use crate::error_payload::MAX_PAYLOAD_BYTES;
+use crate::isolate::isolate;
 use crate::sanitize::Sanitizer;
 use crate::{CorrelationContext, ErrorPayload, Event, EventType};
 

@@ -22,9 +22,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::isolate::isolate;
 use super::stats::Counters;
 use crate::Event;
+use crate::isolate::isolate;
 use crate::sink::{DynSink, SinkError, WriteFuture};
 
 /// Extra time the worker allows beyond the write timeout for the writer's

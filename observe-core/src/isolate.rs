@@ -1,6 +1,7 @@
 //! Running code the application supplied (a sink, a fallback or diagnostics
 //! writer) so that its panic is caught and turned into a message, never
-//! unwound into the pipeline's threads.
+//! unwound into the pipeline's threads; and what a panic's payload says,
+//! for every part of the crate that catches one.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -18,17 +19,22 @@ pub(crate) fn isolate<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// The message of a caught panic. The payload is dropped inside
 /// `catch_unwind` too (a payload's own `Drop` may panic; then it is leaked).
 pub(crate) fn panic_message(panic: Box<dyn Any + Send>) -> String {
-    let message = if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with a non-string payload".to_owned()
-    };
+    let message = payload_text(&*panic)
+        .unwrap_or("a panic with a non-string payload")
+        .to_owned();
     if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(panic))) {
         std::mem::forget(again);
     }
     message
+}
+
+/// The text of a panic payload, if it is a string (`panic!` always makes
+/// one: a `&'static str` or a `String`).
+pub(crate) fn payload_text(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 #[cfg(test)]
