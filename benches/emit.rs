@@ -18,8 +18,9 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use fastrace::collector::{Config as FastraceConfig, SpanContext};
 use fastrace::prelude::{LocalSpan, Span};
+use observe::record::Record;
 use observe::sink::{JsonlSink, NullSink};
-use observe::{Config, CorrelationContext, EventType, FlushOutcome, Record};
+use observe::{Config, CorrelationContext, EventType, FlushOutcome};
 
 mod common;
 
@@ -33,8 +34,8 @@ fn hot_path(c: &mut Criterion) {
         // What generated code does: check first, build the record only if
         // someone listens.
         b.iter(|| {
-            if observe::__private::enabled() {
-                observe::__private::submit(
+            if observe::record::enabled() {
+                observe::record::submit(
                     Record::new(EventType::RetrievalStarted, ctx).processor("retrieval"),
                 )
             }
@@ -53,7 +54,7 @@ fn hot_path(c: &mut Criterion) {
             chunked(
                 iters,
                 || {
-                    observe::__private::submit(
+                    observe::record::submit(
                         Record::new(EventType::RetrievalStarted, ctx).processor("retrieval"),
                     )
                 },
@@ -146,7 +147,7 @@ fn worker_throughput(c: &mut Criterion) {
                         .collect();
                     let start = Instant::now();
                     for record in records {
-                        observe::__private::submit(record);
+                        observe::record::submit(record);
                     }
                     assert_eq!(
                         observe::flush(Duration::from_secs(60)),

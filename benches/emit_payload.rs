@@ -51,14 +51,14 @@ fn serialize(c: &mut Criterion) {
     let mut group = c.benchmark_group("payload");
     let reply = small();
     group.bench_function("to_payload_struct", |b| {
-        b.iter(|| black_box(observe::__private::to_payload(black_box(&reply))))
+        b.iter(|| black_box(observe::record::to_payload(black_box(&reply))))
     });
     group.bench_function("serde_json_to_value_struct", |b| {
         b.iter(|| black_box(serde_json::to_value(black_box(&reply)).ok()))
     });
     let map: BTreeMap<String, u64> = (0..8).map(|n| (format!("key{n}"), n)).collect();
     group.bench_function("to_payload_map", |b| {
-        b.iter(|| black_box(observe::__private::to_payload(black_box(&map))))
+        b.iter(|| black_box(observe::record::to_payload(black_box(&map))))
     });
     group.bench_function("serde_json_to_value_map", |b| {
         b.iter(|| black_box(serde_json::to_value(black_box(&map)).ok()))
@@ -98,7 +98,7 @@ fn object_form(c: &mut Criterion) {
             common::chunked(
                 iters,
                 || {
-                    observe::__private::emit_event(
+                    observe::emit_event(
                         EventType::MessageReceived,
                         serde_json::json!({
                             "channel": "web",

@@ -3,7 +3,7 @@
 //! Every event is linked into its request's correlation chain, carries the
 //! schema version, and, once [`init`] has installed the pipeline, is
 //! scrubbed of secrets and delivered fire-and-forget (see
-//! [`observe_core::pipeline`] for the guarantees).
+//! [`observe_core::delivery::pipeline`] for the guarantees).
 //!
 //! This crate is the one applications depend on: it re-exports the runtime
 //! (`observe-core`) and the macros (`observe-macros`).
@@ -37,8 +37,8 @@
 //! ```
 #![deny(missing_docs)]
 
-pub use observe_core::pipeline::{
-    Config, FlushOutcome, Guard, InitError, Record, RecordPayload, Stats, emit_event, flush, stats,
+pub use observe_core::delivery::pipeline::{
+    Config, FlushOutcome, Guard, InitError, Stats, emit_event, flush, stats,
 };
 
 /// Installs the global pipeline; emitting does nothing until this is
@@ -61,15 +61,48 @@ pub use observe_core::pipeline::{
 /// ```
 pub fn init(config: Config) -> Result<Guard, InitError> {
     // The composition root: the delivery pipeline does not know about spans.
-    observe_core::observed::install_panic_hook();
-    observe_core::pipeline::init(config)
+    observe_core::runtime::span::install_panic_hook();
+    observe_core::delivery::pipeline::init(config)
 }
 pub use observe_core::{
     CorrelationContext, CustomEventType, ErrorPayload, Event, EventType, FutureExt, Outcome,
     Payload, SCHEMA_VERSION, SpanId, Timestamp, TraceParent, TraceParentError, UnknownEventType,
-    WithContext, breaker, context, error_payload, reader, registry, sanitize, sink, spawn, stack,
+    WithContext, spawn,
 };
 pub use observe_core::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
+
+pub use observe_core::delivery::{breaker, sanitize, sink};
+pub use observe_core::model::{context, error_payload, registry};
+pub use observe_core::read::reader;
+/// Declares an application's own registry; see the [`registry`](mod@registry) module.
+pub use observe_core::registry;
+
+/// Low-level emission, for integrations that need what `emit!` and
+/// `#[observed]` do not offer (a bridge from another instrumentation
+/// library, a custom middleware): build a [`Record`](record::Record) and
+/// [`submit`](record::submit) it, or run a span with
+/// [`SpanGuard`](record::SpanGuard), which keeps the lifecycle rules
+/// (started, then exactly one terminal event) that the macros and the HTTP
+/// layer follow.
+///
+/// ```
+/// use observe::record::{Record, enabled, submit};
+/// use observe::{CorrelationContext, EventType};
+///
+/// let request = CorrelationContext::new_root();
+/// if enabled() {
+///     // build payloads only when a pipeline listens
+/// }
+/// submit(Record::new(EventType::MessageReceived, request).json(serde_json::json!({ "channel": "web" })));
+/// ```
+pub mod record {
+    pub use observe_core::delivery::pipeline::{
+        ErrorRecord, Record, RecordPayload, enabled, submit,
+    };
+    pub use observe_core::runtime::emit::to_payload;
+    pub use observe_core::runtime::span::{Failures, SpanGuard, SpanKind, Terminal};
+    pub use observe_core::runtime::stack::CapturedStack;
+}
 
 /// HTTP correlation middleware: a `tower` layer (for axum and other
 /// tower-based servers) that runs each request in its own correlation
@@ -91,13 +124,11 @@ pub use observe_macros::emit;
 #[doc(hidden)]
 pub mod __private {
     pub use observe_core;
-    pub use observe_core::emit::{PayloadBuilder, error_payload, to_payload};
-    pub use observe_core::observed::{
+    pub use observe_core::delivery::pipeline::{emit_event, enabled};
+    pub use observe_core::runtime::emit::{PayloadBuilder, error_payload, to_payload};
+    pub use observe_core::runtime::observed::{
         CallSite, DebugMessage, DebugPreview, DisplayMessage, DisplayPreview, ErrTerminal,
         OkTerminal, PreviewProbe, Probe, observe_async, observe_sync,
-    };
-    pub use observe_core::pipeline::{
-        ErrorRecord, Record, RecordPayload, emit_event, enabled, submit,
     };
     pub use serde_json;
 }

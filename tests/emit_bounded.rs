@@ -280,7 +280,7 @@ proptest! {
         json in json_value(),
     ) {
         let expected = serde_json::to_value(&value).unwrap();
-        prop_assert_eq!(observe::__private::to_payload(&value), expected);
-        prop_assert_eq!(observe::__private::to_payload(&json), json);
+        prop_assert_eq!(observe::record::to_payload(&value), expected);
+        prop_assert_eq!(observe::record::to_payload(&json), json);
     }
 }

@@ -215,7 +215,7 @@ fn a_service_whose_call_panics_is_recorded_as_panic() {
 #[test]
 fn without_a_pipeline_the_layer_still_sets_context_and_headers() {
     let _serial = serial();
-    assert!(!observe::__private::enabled());
+    assert!(!observe::record::enabled());
     let layer = CorrelationLayer::new();
     let mut service: CorrelationService<Inner> =
         tower_layer::Layer::layer(&layer, Inner(Behaviour::Status(201)));
@@ -225,4 +225,39 @@ fn without_a_pipeline_the_layer_still_sets_context_and_headers() {
         .unwrap();
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers()["x-correlation-id"], id.to_string());
+}
+
+#[test]
+fn a_request_under_way_when_the_pipeline_is_installed_emits_no_lone_response_sent() {
+    let _serial = serial();
+    assert!(!observe::record::enabled());
+    let mut service = CorrelationService::new(Inner(Behaviour::Status(200)));
+    // The request arrives (its `call` runs) while no pipeline is installed.
+    let (early, early_id) = request();
+    let early = tower_service::Service::call(&mut service, early);
+
+    let sink = MemorySink::new();
+    let guard = observe::init(Config::default().sink(sink.clone())).unwrap();
+    let (late, late_id) = request();
+    let late = tower_service::Service::call(&mut service, late);
+    runtime().block_on(async {
+        assert_eq!(early.await.unwrap().status(), 200);
+        assert_eq!(late.await.unwrap().status(), 200);
+    });
+    assert_eq!(
+        observe::flush(Duration::from_secs(30)),
+        FlushOutcome::Flushed
+    );
+    drop(guard);
+
+    let events = sink.events();
+    assert!(
+        events.iter().all(|e| e.correlation_id != early_id),
+        "the request that started before init emitted nothing: {events:?}"
+    );
+    let late: Vec<Event> = events
+        .into_iter()
+        .filter(|e| e.correlation_id == late_id)
+        .collect();
+    assert_eq!(sent(&late).outcome, Some(Outcome::Ok));
 }

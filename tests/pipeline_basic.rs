@@ -8,9 +8,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{Capture, Mode, ModeSink, serial};
+use observe::record::Record;
 use observe::sink::{JsonlSink, MemorySink};
 use observe::{
-    Config, CorrelationContext, ErrorPayload, EventType, FlushOutcome, InitError, Outcome, Record,
+    Config, CorrelationContext, ErrorPayload, EventType, FlushOutcome, InitError, Outcome,
     emit_event, flush, stats,
 };
 
@@ -19,7 +20,7 @@ fn emitting_without_a_pipeline_does_nothing() {
     let _serial = serial();
     let before = stats();
     emit_event(EventType::MessageReceived, serde_json::json!({}));
-    assert!(!observe::__private::enabled());
+    assert!(!observe::record::enabled());
     assert_eq!(flush(Duration::from_millis(10)), FlushOutcome::NotInstalled);
     assert_eq!(stats(), before);
 }
@@ -59,16 +60,14 @@ fn records_become_complete_events_on_the_worker() {
 
     let request = CorrelationContext::new_root();
     let child = request.child();
-    observe::__private::submit(
-        Record::new(EventType::RetrievalStarted, child).processor("retrieval"),
-    );
-    observe::__private::submit(
+    observe::record::submit(Record::new(EventType::RetrievalStarted, child).processor("retrieval"));
+    observe::record::submit(
         Record::new(EventType::ErrorOccurred, child)
             .processor("retrieval")
             .outcome(Outcome::Error, 1_500)
             .error(
                 ErrorPayload::new("TimeoutError", "upstream timed out", "retrieval"),
-                Some(observe::stack::CapturedStack::capture()),
+                Some(observe::record::CapturedStack::capture()),
             ),
     );
     request.in_scope(|| {
@@ -117,7 +116,7 @@ fn no_planted_secret_reaches_the_sink_or_the_fallback() {
             EventType::LlmStarted,
             serde_json::json!({ "api_key": secret, "nested": { "list": ["ok", format!("Bearer {secret}")] } }),
         );
-        observe::__private::submit(
+        observe::record::submit(
             Record::new(EventType::ErrorOccurred, CorrelationContext::new_root()).error(
                 ErrorPayload::new("AuthError", format!("key {secret} rejected"), "llm"),
                 None,

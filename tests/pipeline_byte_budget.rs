@@ -10,10 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{Capture, is_drop_notice, nested};
+use observe::record::Record;
 use observe::sink::{Sink, SinkError};
-use observe::{
-    Config, CorrelationContext, Event, EventType, FlushOutcome, Record, emit_event, stats,
-};
+use observe::{Config, CorrelationContext, Event, EventType, FlushOutcome, emit_event, stats};
 use serde_json::json;
 
 const BUDGET: usize = 4 << 20;
@@ -91,7 +90,7 @@ fn large_payloads_beyond_the_byte_budget_are_dropped_and_counted_with_their_reas
     // queue's count is full.
     for _ in 0..20 {
         let ctx = CorrelationContext::new_root();
-        observe::__private::submit(Record::new(EventType::RetrievalStarted, ctx));
+        observe::record::submit(Record::new(EventType::RetrievalStarted, ctx));
     }
     let s = stats();
     assert_eq!(s.dropped_over_budget, EMITS - 2, "{s:?}");

@@ -12,9 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{Capture, serial};
-use observe::__private::submit;
+use observe::record::Record;
+use observe::record::submit;
 use observe::sink::NullSink;
-use observe::{Config, CorrelationContext, EventType, FlushOutcome, Record, emit_event, stats};
+use observe::{Config, CorrelationContext, EventType, FlushOutcome, emit_event, stats};
 
 const THREADS: usize = 16;
 const ROUNDS: usize = 150;

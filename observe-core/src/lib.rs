@@ -9,31 +9,18 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
-pub mod breaker;
-pub mod context;
-pub mod emit;
-pub mod error_payload;
-pub mod event;
-pub mod event_type;
+pub mod delivery;
 #[cfg(feature = "http")]
 pub mod http;
-pub mod ids;
-mod isolate;
-pub mod observed;
-pub mod pipeline;
-pub mod reader;
-pub mod registry;
-pub mod sanitize;
-pub mod sink;
-pub mod stack;
-pub mod timestamp;
-pub mod traceparent;
+pub mod model;
+pub mod read;
+pub mod runtime;
 
-pub use context::{CorrelationContext, FutureExt, WithContext, spawn};
-pub use error_payload::ErrorPayload;
-pub use event::{Event, Outcome, Payload, SCHEMA_VERSION};
-pub use event_type::{CustomEventType, EventType, UnknownEventType};
-pub use ids::SpanId;
-pub use sanitize::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
-pub use timestamp::Timestamp;
-pub use traceparent::{TraceParent, TraceParentError};
+pub use delivery::sanitize::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
+pub use model::context::{CorrelationContext, FutureExt, WithContext, spawn};
+pub use model::error_payload::ErrorPayload;
+pub use model::event::{Event, Outcome, Payload, SCHEMA_VERSION};
+pub use model::event_type::{CustomEventType, EventType, UnknownEventType};
+pub use model::ids::SpanId;
+pub use model::timestamp::Timestamp;
+pub use model::traceparent::{TraceParent, TraceParentError};

@@ -60,20 +60,21 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Failu
         }
     };
     let call_site = quote_spanned! {args.processor.span()=>
-        static __OBSERVE_CALL: #krate::__private::CallSite = #krate::__private::CallSite {
-            processor: &#registry::processors::#processor_ident,
-            name: #name,
-            module_path: ::core::module_path!(),
-        };
+        static __OBSERVE_CALL: #krate::__private::CallSite = #krate::__private::CallSite::new(
+            &#registry::processors::#processor_ident,
+            #name,
+            ::core::module_path!(),
+        );
         #[allow(unused_imports)]
         use #krate::__private::{DebugPreview as _, DisplayPreview as _, ErrTerminal as _, OkTerminal as _};
     };
-    let preview = match &args.input {
-        Some(input) => quote! {
-            ::core::option::Option::Some((&#krate::__private::PreviewProbe(&(#input))).observe_preview())
-        },
-        None => quote!(::core::option::Option::None),
-    };
+    // The span records the preview only if it records at all: the runtime
+    // calls the closure, or not.
+    let capture_input = args.input.as_ref().map(|input| {
+        quote! {
+            __observe_span.capture_input(|| (&#krate::__private::PreviewProbe(&(#input))).observe_preview());
+        }
+    });
     // Spanned on the return type, so a missing `Display` points there.
     let output_span = match &function.sig.output {
         ReturnType::Type(_, ty) => ty.span(),
@@ -88,47 +89,54 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Failu
         },
     };
     let output_type = nameable_output(&function.sig.output);
-    let classify = |body: TokenStream| {
+    let classify = |out_type: Option<TokenStream>, body: TokenStream| {
         quote! {
-            let __observe_out #output_type = #body;
-            let __observe_terminal =
-                (&#krate::__private::Probe(&__observe_out)).observe_terminal(#describe);
-            (__observe_out, __observe_terminal)
+            let __observe_out #out_type = #body;
+            let __observe_returned = (&#krate::__private::Probe(&__observe_out))
+                .observe_terminal(__observe_recording, #describe);
+            (__observe_out, __observe_returned)
         }
     };
 
     let block = &function.block;
     let new_body = if function.sig.asyncness.is_some() {
-        let inner = classify(quote!(async move #block.await));
+        let inner = classify(output_type, quote!(async move #block.await));
         quote! {{
             #call_site
-            #krate::__private::observe_async(&__OBSERVE_CALL, #preview, async move { #inner }).await
+            #krate::__private::observe_async(&__OBSERVE_CALL, move |__observe_span| {
+                #capture_input
+                let __observe_recording = __observe_span.is_recording();
+                async move { #inner }
+            }).await
         }}
     } else if let Some((boxed, inner_block)) = async_trait_body(&function.block) {
         // `#[async_trait]` has already turned `async fn` into a function that
         // returns `Box::pin(async move { .. })`: instrument the inner future,
         // whose output is the `Output = T` of the boxed future's type.
         let output_type = future_output(&function.sig.output).map(|ty| quote!(: #ty));
-        let inner = quote! {
-            let __observe_out #output_type = async move #inner_block.await;
-            let __observe_terminal =
-                (&#krate::__private::Probe(&__observe_out)).observe_terminal(#describe);
-            (__observe_out, __observe_terminal)
-        };
+        let inner = classify(output_type, quote!(async move #inner_block.await));
         let pin = &boxed.func;
         quote! {{
             #call_site
-            #pin(#krate::__private::observe_async(&__OBSERVE_CALL, #preview, async move { #inner }))
+            #pin(#krate::__private::observe_async(&__OBSERVE_CALL, move |__observe_span| {
+                #capture_input
+                let __observe_recording = __observe_span.is_recording();
+                async move { #inner }
+            }))
         }}
     } else {
         let closure_output = match &function.sig.output {
             ReturnType::Type(arrow, ty) if output_type.is_some() => quote!(#arrow #ty),
             _ => TokenStream::new(),
         };
-        let inner = classify(quote!((move || #closure_output #block)()));
+        let inner = classify(output_type, quote!((move || #closure_output #block)()));
         quote! {{
             #call_site
-            #krate::__private::observe_sync(&__OBSERVE_CALL, #preview, move || { #inner })
+            #krate::__private::observe_sync(&__OBSERVE_CALL, move |__observe_span| {
+                #capture_input
+                let __observe_recording = __observe_span.is_recording();
+                #inner
+            })
         }}
     };
     *function.block = syn::parse2::<Block>(new_body)?;

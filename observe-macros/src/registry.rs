@@ -1,7 +1,7 @@
 //! The built-in registry as the macros see it: processor names, event type
 //! names, and "did you mean" suggestions for misspellings.
 //!
-//! The runtime's `observe_core::registry` and `observe_core::EventType` are
+//! The runtime's `observe_core::model::registry` and `observe_core::EventType` are
 //! the source of truth; the tests at the end of this file check that these
 //! tables agree with them, name for name and in order.
 
@@ -76,7 +76,7 @@ mod tests {
 mod agree_with_the_runtime {
     use super::{EVENT_TYPES, PROCESSORS};
     use observe_core::EventType;
-    use observe_core::registry::processors;
+    use observe_core::model::registry::processors;
 
     #[test]
     fn processors_agree_with_the_runtime_registry() {

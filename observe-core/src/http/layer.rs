@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::response::{RequestGuard, ResponseFuture};
+use super::response::ResponseFuture;
 use super::{IncomingContext, MAX_FIELD_LEN};
-use crate::pipeline::{self, Record};
-use crate::{EventType, FutureExt, Timestamp};
+use crate::runtime::span::{SpanGuard, SpanKind};
+use crate::{FutureExt, Timestamp};
 
 /// A function that names the route a request matched (for example axum's
 /// `MatchedPath`), from the request's extensions.
@@ -137,21 +137,16 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let start = Timestamp::now();
         let incoming = IncomingContext::from_headers(request.headers());
         let context = incoming.context;
-        if pipeline::enabled() {
-            let payload = received_payload(&request, &incoming, self.route.as_deref());
-            pipeline::submit(
-                Record::new_at(EventType::MessageReceived, context, start).json(payload),
-            );
-        }
+        let mut span = SpanGuard::start_with(&SpanKind::REQUEST, context, Timestamp::now(), || {
+            received_payload(&request, &incoming, self.route.as_deref())
+        });
         request.extensions_mut().insert(context);
-        // Made before the inner call, so that a panic in `call` itself still
-        // ends the request with a `response_sent` (outcome `panic`).
-        let guard = RequestGuard::new(context, start);
-        let inner = context.in_scope(|| self.inner.call(request));
-        ResponseFuture::new(inner.with_context(context), guard, incoming.trace_flags)
+        // Inside the span, so that a panic in `call` itself still ends the
+        // request with a `response_sent` (outcome `panic`).
+        let inner = span.catch(|_| context.in_scope(|| self.inner.call(request)));
+        ResponseFuture::new(inner.with_context(context), span, incoming.trace_flags)
     }
 }
 

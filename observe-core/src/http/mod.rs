@@ -28,7 +28,7 @@
 //!    `user_agent` (when sent) and `context_source`. Like every payload it
 //!    is sanitized on the pipeline's worker before it leaves the process.
 //! 3. The context is put in the request's extensions (handlers can read it
-//!    from there as well as from [`context::current`](crate::context::current))
+//!    from there as well as from [`context::current`](crate::model::context::current))
 //!    and the inner service runs inside it: its `call` and every poll of its
 //!    future see the request's context, so `#[observed]` processors called by
 //!    handlers nest under the request.
@@ -55,7 +55,8 @@
 //! use std::task::{Context, Poll};
 //!
 //! use observe_core::http::CorrelationLayer;
-//! use observe_core::{CorrelationContext, context};
+//! use observe_core::CorrelationContext;
+//! use observe_core::model::context;
 //! use tower_layer::Layer;
 //! use tower_service::Service;
 //!

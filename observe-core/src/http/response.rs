@@ -1,6 +1,6 @@
-//! The response side: `response_sent` exactly once (on completion, or from a
-//! drop guard when the request is cancelled or panics), and the response's
-//! correlation headers.
+//! The response side: the request's span ends with `response_sent` (on
+//! completion, or when the request panics or is cancelled), and the
+//! response gets its correlation headers.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,58 +8,11 @@ use std::task::{Context, Poll, ready};
 
 use http::Response;
 use http::header::{HeaderMap, HeaderValue};
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{CORRELATION_ID_HEADER, TRACEPARENT_HEADER};
-use crate::pipeline::{self, Record};
-use crate::{CorrelationContext, EventType, Outcome, Timestamp, TraceParent, WithContext};
-
-/// Emits `response_sent` exactly once: when the response is ready, or, if
-/// the future is dropped first, on drop.
-#[derive(Debug)]
-pub(super) struct RequestGuard {
-    context: CorrelationContext,
-    start: Timestamp,
-    done: bool,
-}
-
-impl RequestGuard {
-    /// A guard for the request running in `context`, started at `start`.
-    pub(super) fn new(context: CorrelationContext, start: Timestamp) -> RequestGuard {
-        RequestGuard {
-            context,
-            start,
-            done: false,
-        }
-    }
-
-    fn finish(&mut self, outcome: Outcome, payload: impl FnOnce() -> Value) {
-        self.done = true;
-        if pipeline::enabled() {
-            // One clock read gives both the timestamp and the duration.
-            let now = Timestamp::now();
-            pipeline::submit(
-                Record::new_at(EventType::ResponseSent, self.context, now)
-                    .outcome(outcome, now.micros_since(self.start))
-                    .json(payload()),
-            );
-        }
-    }
-}
-
-impl Drop for RequestGuard {
-    fn drop(&mut self) {
-        if !self.done {
-            let outcome = if std::thread::panicking() {
-                Outcome::Panic
-            } else {
-                Outcome::Cancelled
-            };
-            self.finish(outcome, || Value::Object(Map::new()));
-        }
-    }
-}
+use crate::runtime::span::{SpanGuard, Terminal};
+use crate::{CorrelationContext, Outcome, Timestamp, TraceParent, WithContext};
 
 pin_project_lite::pin_project! {
     /// The future of a [`CorrelationService`](super::CorrelationService) call: the inner service's
@@ -69,22 +22,22 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: WithContext<F>,
-        guard: RequestGuard,
+        span: SpanGuard,
         trace_flags: u8,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    /// The response future for `inner`, running in its context, ended by
-    /// `guard`; the response's `traceparent` carries `trace_flags`.
+    /// The response future for `inner`, running in its context, the
+    /// request's `span`; the response's `traceparent` carries `trace_flags`.
     pub(super) fn new(
         inner: WithContext<F>,
-        guard: RequestGuard,
+        span: SpanGuard,
         trace_flags: u8,
     ) -> ResponseFuture<F> {
         ResponseFuture {
             inner,
-            guard,
+            span,
             trace_flags,
         }
     }
@@ -98,27 +51,26 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut result = ready!(this.inner.poll(cx));
+        let inner = this.inner;
+        let mut result = ready!(this.span.catch(|_| inner.poll(cx)));
+        let now = Timestamp::now();
         match &mut result {
             Ok(response) => {
-                set_headers(
-                    response.headers_mut(),
-                    &this.guard.context,
-                    *this.trace_flags,
-                );
+                let context = this.span.context();
+                set_headers(response.headers_mut(), &context, *this.trace_flags);
                 let status = response.status();
                 let outcome = if status.is_server_error() {
                     Outcome::Error
                 } else {
                     Outcome::Ok
                 };
-                this.guard
-                    .finish(outcome, || serde_json::json!({ "status": status.as_u16() }));
+                this.span.end(outcome, now, || {
+                    Terminal::Json(serde_json::json!({ "status": status.as_u16() }))
+                });
             }
-            Err(_) => this.guard.finish(
-                Outcome::Error,
-                || serde_json::json!({ "service_error": true }),
-            ),
+            Err(_) => this.span.end(Outcome::Error, now, || {
+                Terminal::Json(serde_json::json!({ "service_error": true }))
+            }),
         }
         Poll::Ready(result)
     }
