@@ -5,54 +5,58 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Every event type `observe` emits by default.
-///
-/// The list is closed: a new type needs a change here (and a review), which is
-/// the specification's "future types require PR review". On the wire a type is
-/// its snake_case name, for example `retrieval_started`.
-///
-/// An application can declare types of its own with
-/// [`registry!`](crate::registry!); they appear here as [`EventType::Custom`],
-/// which only that macro can construct, so every type is still checked when
-/// the program compiles.
-///
-/// ```
-/// use observe_core::EventType;
-///
-/// assert_eq!(EventType::RetrievalStarted.as_str(), "retrieval_started");
-/// assert_eq!(EventType::parse("llm_complete"), Ok(EventType::LlmComplete));
-/// assert!(EventType::parse("llm_finished").is_err());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EventType {
-    /// A request entered the service.
-    MessageReceived,
-    /// Intent classification started.
-    IntentStarted,
-    /// Intent classification finished.
-    IntentClassified,
-    /// Document retrieval started.
-    RetrievalStarted,
-    /// Document retrieval finished.
-    RetrievalComplete,
-    /// A language model call started.
-    LlmStarted,
-    /// A language model call finished.
-    LlmComplete,
-    /// Translation started.
-    TranslationStarted,
-    /// Translation finished.
-    TranslationComplete,
-    /// The response left the service.
-    ResponseSent,
-    /// An operation failed or panicked; the payload is an
-    /// [`ErrorPayload`](crate::ErrorPayload).
-    ErrorOccurred,
-    /// A type from an application's own registry, declared with
-    /// [`registry!`](crate::registry!).
-    Custom(CustomEventType),
+/// Declares the built-in [`EventType`] enum from the one table in
+/// [`builtin`](crate::model::registry::builtin): a variant, a wire name and
+/// a doc line per type.
+macro_rules! define_event_types {
+    (
+        event_types { $( $(#[$meta:meta])* $variant:ident = $name:literal, )* }
+        processors { $($processors:tt)* }
+    ) => {
+        /// Every event type `observe` emits by default.
+        ///
+        /// The list is closed: a new type needs a change to the built-in
+        /// registry's table (and a review), which is the specification's
+        /// "future types require PR review". On the wire a type is its
+        /// snake_case name, for example `retrieval_started`.
+        ///
+        /// An application can declare types of its own with
+        /// [`registry!`](crate::registry!); they appear here as
+        /// [`EventType::Custom`], which only that macro can construct, so
+        /// every type is still checked when the program compiles.
+        ///
+        /// ```
+        /// use observe_core::EventType;
+        ///
+        /// assert_eq!(EventType::RetrievalStarted.as_str(), "retrieval_started");
+        /// assert_eq!(EventType::parse("llm_complete"), Ok(EventType::LlmComplete));
+        /// assert!(EventType::parse("llm_finished").is_err());
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum EventType {
+            $( $(#[$meta])* $variant, )*
+            /// A type from an application's own registry, declared with
+            /// [`registry!`](crate::registry!).
+            Custom(CustomEventType),
+        }
+
+        impl EventType {
+            /// Every built-in type, in the table's order.
+            pub const ALL: [EventType; [$($name),*].len()] = [$(EventType::$variant),*];
+
+            /// The wire name of this type, in snake_case.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    EventType::Custom(custom) => custom.as_str(),
+                    $( EventType::$variant => $name, )*
+                }
+            }
+        }
+    };
 }
+
+crate::model::registry::builtin!(define_event_types);
 
 /// An event type declared in an application's registry with
 /// [`registry!`](crate::registry!); only that macro makes one, after checking
@@ -79,39 +83,6 @@ impl CustomEventType {
 }
 
 impl EventType {
-    /// Every registered type, in declaration order.
-    pub const ALL: [EventType; 11] = [
-        EventType::MessageReceived,
-        EventType::IntentStarted,
-        EventType::IntentClassified,
-        EventType::RetrievalStarted,
-        EventType::RetrievalComplete,
-        EventType::LlmStarted,
-        EventType::LlmComplete,
-        EventType::TranslationStarted,
-        EventType::TranslationComplete,
-        EventType::ResponseSent,
-        EventType::ErrorOccurred,
-    ];
-
-    /// The wire name of this type, in snake_case.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EventType::Custom(custom) => custom.as_str(),
-            EventType::MessageReceived => "message_received",
-            EventType::IntentStarted => "intent_started",
-            EventType::IntentClassified => "intent_classified",
-            EventType::RetrievalStarted => "retrieval_started",
-            EventType::RetrievalComplete => "retrieval_complete",
-            EventType::LlmStarted => "llm_started",
-            EventType::LlmComplete => "llm_complete",
-            EventType::TranslationStarted => "translation_started",
-            EventType::TranslationComplete => "translation_complete",
-            EventType::ResponseSent => "response_sent",
-            EventType::ErrorOccurred => "error_occurred",
-        }
-    }
-
     /// Looks a wire name up in the built-in registry.
     ///
     /// An unregistered name is an [`UnknownEventType`] carrying the name, so a

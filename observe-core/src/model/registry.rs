@@ -20,42 +20,85 @@ pub struct Processor {
     pub complete: EventType,
 }
 
-/// The processors of the built-in registry, one static per name. The
-/// statics are named after the processors, so the compiler resolves
-/// `processors::retrieval` and rejects a misspelling.
-#[allow(non_upper_case_globals)]
-pub mod processors {
-    use super::Processor;
-    use crate::EventType;
-
-    /// Intent classification.
-    pub static intent: Processor = Processor {
-        name: "intent",
-        started: EventType::IntentStarted,
-        complete: EventType::IntentClassified,
+/// The built-in registry, written once: every event type (variant, wire
+/// name, doc line) and every processor (with its started and complete
+/// types). `$callback` is a macro that receives the whole table; the enum
+/// ([`EventType`]) and the [`processors`] statics are both made from it, and
+/// the macros crate's suggestion tables are checked against them by a test.
+macro_rules! builtin {
+    ($callback:ident) => {
+        $callback! {
+            event_types {
+                /// A request entered the service.
+                MessageReceived = "message_received",
+                /// Intent classification started.
+                IntentStarted = "intent_started",
+                /// Intent classification finished.
+                IntentClassified = "intent_classified",
+                /// Document retrieval started.
+                RetrievalStarted = "retrieval_started",
+                /// Document retrieval finished.
+                RetrievalComplete = "retrieval_complete",
+                /// A language model call started.
+                LlmStarted = "llm_started",
+                /// A language model call finished.
+                LlmComplete = "llm_complete",
+                /// Translation started.
+                TranslationStarted = "translation_started",
+                /// Translation finished.
+                TranslationComplete = "translation_complete",
+                /// The response left the service.
+                ResponseSent = "response_sent",
+                /// An operation failed or panicked; the payload is an
+                /// [`ErrorPayload`](crate::ErrorPayload).
+                ErrorOccurred = "error_occurred",
+            }
+            processors {
+                /// Intent classification.
+                intent: IntentStarted => IntentClassified,
+                /// Document retrieval.
+                retrieval: RetrievalStarted => RetrievalComplete,
+                /// A language model call.
+                llm: LlmStarted => LlmComplete,
+                /// Translation.
+                translation: TranslationStarted => TranslationComplete,
+            }
+        }
     };
-    /// Document retrieval.
-    pub static retrieval: Processor = Processor {
-        name: "retrieval",
-        started: EventType::RetrievalStarted,
-        complete: EventType::RetrievalComplete,
-    };
-    /// A language model call.
-    pub static llm: Processor = Processor {
-        name: "llm",
-        started: EventType::LlmStarted,
-        complete: EventType::LlmComplete,
-    };
-    /// Translation.
-    pub static translation: Processor = Processor {
-        name: "translation",
-        started: EventType::TranslationStarted,
-        complete: EventType::TranslationComplete,
-    };
-
-    /// Every built-in processor.
-    pub static ALL: [&Processor; 4] = [&intent, &retrieval, &llm, &translation];
 }
+pub(crate) use builtin;
+
+/// Declares the built-in [`processors`] from the table in [`builtin`].
+macro_rules! define_processors {
+    (
+        event_types { $($event_types:tt)* }
+        processors { $( $(#[$meta:meta])* $processor:ident : $started:ident => $complete:ident, )* }
+    ) => {
+        /// The processors of the built-in registry, one static per name. The
+        /// statics are named after the processors, so the compiler resolves
+        /// `processors::retrieval` and rejects a misspelling.
+        #[allow(non_upper_case_globals)]
+        pub mod processors {
+            use super::Processor;
+            use crate::EventType;
+
+            $(
+                $(#[$meta])*
+                pub static $processor: Processor = Processor {
+                    name: ::core::stringify!($processor),
+                    started: EventType::$started,
+                    complete: EventType::$complete,
+                };
+            )*
+
+            /// Every built-in processor.
+            pub static ALL: [&Processor; [$(::core::stringify!($processor)),*].len()] =
+                [$(&$processor),*];
+        }
+    };
+}
+
+builtin!(define_processors);
 
 /// Declares an application's own registry: its event types and its
 /// processors, checked when the program compiles.
