@@ -99,9 +99,9 @@ pub mod record {
     pub use observe_core::delivery::pipeline::{
         ErrorRecord, Record, RecordPayload, enabled, submit,
     };
+    pub use observe_core::model::stack::CapturedStack;
     pub use observe_core::runtime::emit::to_payload;
     pub use observe_core::runtime::span::{Failures, SpanGuard, SpanKind, Terminal};
-    pub use observe_core::runtime::stack::CapturedStack;
 }
 
 /// HTTP correlation middleware: a `tower` layer (for axum and other

@@ -1,11 +1,22 @@
-//! Runtime of `observe`: the event model (schema version 1), the event type
-//! registry, the correlation context that links events into one chain per
-//! request, the sanitizer, the delivery pipeline and its sinks, and the
-//! runtime behind the `#[observed]` and `emit!` macros; with the `http`
-//! feature, the HTTP correlation middleware ([`http`]).
+//! Runtime of `observe`, in four layers, each depending only on the ones
+//! above it:
 //!
-//! Applications use this crate through the `observe` facade, which re-exports
-//! everything public here together with the macros.
+//! - [`model`]: the event model, schema version 1 (the event, its type and
+//!   the registries, ids, timestamps, the error payload and its stack, the
+//!   correlation context and `traceparent`). Data only.
+//! - [`delivery`]: the bounded queue and worker ([`delivery::pipeline`]),
+//!   the sanitizer, the circuit breaker and the sinks.
+//! - [`runtime`]: what the code of `#[observed]` and `emit!` calls on the
+//!   caller's thread, around the one span lifecycle ([`runtime::span`]).
+//! - [`read`]: reading events back under the schema's compatibility rules
+//!   (depends on the model only).
+//!
+//! With the `http` feature, [`http`] is the HTTP correlation middleware, an
+//! integration built on the span lifecycle.
+//!
+//! Applications use this crate through the `observe` facade, which
+//! re-exports what they need together with the macros; the most used
+//! types are re-exported at this crate's root too.
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 

@@ -3,11 +3,14 @@
 //! later (ids, a timestamp, the raw payload, a stack as bare addresses) and
 //! hands it to the [delivery](crate::delivery) layer.
 //!
-//! Applications reach this layer through the macros; its items are public
-//! for the generated code (through `observe::__private`), not to be called
-//! by hand, with the exception of [`span::SpanGuard`] for integrations.
+//! Applications reach this layer through the macros. What only generated
+//! code calls (the `observed` module, the `emit!` object builder) is public
+//! for the macros (through `observe::__private`) but hidden from these docs,
+//! as the facade hides `__private`: it may change in any release. Public
+//! and documented: [`span`] (the one span lifecycle, for integrations),
+//! and [`emit::to_payload`].
 
 pub mod emit;
+#[doc(hidden)]
 pub mod observed;
 pub mod span;
-pub mod stack;

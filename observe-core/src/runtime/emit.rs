@@ -65,6 +65,7 @@ mod ser;
 mod state;
 mod text;
 
+#[doc(hidden)]
 pub use builder::PayloadBuilder;
 pub use state::{BUDGET_BYTES, MAX_STRING_BYTES, TRUNCATED_AT_SOURCE_KEY};
 

@@ -41,7 +41,7 @@ pub use panic_hook::{PanicReport, install as install_panic_hook};
 
 use crate::delivery::pipeline::{Record, enabled, submit, submit_bare};
 use crate::model::registry::Processor;
-use crate::runtime::stack::CapturedStack;
+use crate::model::stack::CapturedStack;
 use crate::{CorrelationContext, ErrorPayload, EventType, Outcome, Timestamp};
 
 /// What a kind of span emits: its started and complete events, its

@@ -30,7 +30,7 @@
 //! ```
 
 use super::raw;
-use crate::runtime::stack::CapturedStack;
+use crate::model::stack::CapturedStack;
 use crate::{CorrelationContext, ErrorPayload, Event, EventType, Outcome, Payload, Timestamp};
 
 /// One event as captured on the caller's thread, before the worker turns it

@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::fmt;
 
 use crate::Timestamp;
-use crate::runtime::stack::CapturedStack;
+use crate::model::stack::CapturedStack;
 
 /// How an observed call that returned ended, as the call site saw it
 /// (panics and cancellation are seen by the span, not the call site).

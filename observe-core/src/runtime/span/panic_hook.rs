@@ -20,7 +20,7 @@ use std::sync::Once;
 
 use crate::Timestamp;
 use crate::delivery::isolate::payload_text;
-use crate::runtime::stack::CapturedStack;
+use crate::model::stack::CapturedStack;
 
 /// The message used for a payload that is neither `&str` nor `String`.
 const NON_STRING_PAYLOAD: &str = "panic with a non-string payload";
@@ -82,7 +82,7 @@ fn record(payload: &(dyn Any + Send), location: Option<&std::panic::Location<'_>
         message: text.to_owned(),
         address: text.as_ptr() as usize,
         location: location.map(|at| {
-            let file = crate::runtime::stack::relative_path(std::path::Path::new(at.file()));
+            let file = crate::model::stack::relative_path(std::path::Path::new(at.file()));
             format!("{file}:{}", at.line())
         }),
         at,

@@ -71,7 +71,7 @@ mod tests {
     fn machinery_is_recognized_in_every_form() {
         for name in [
             "backtrace::backtrace::libunwind::trace",
-            "observe_core::runtime::stack::CapturedStack::capture",
+            "observe_core::model::stack::CapturedStack::capture",
             "observe_core::runtime::observed::panic_hook::install::{{closure}}",
             "<&observe_core::runtime::observed::probe::Probe<T> as observe_core::runtime::observed::probe::OkTerminal>::observe_terminal",
             "<T as observe_core::runtime::observed::probe::DisplayMessage>::observe_message",
