@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{CORRELATION_ID_HEADER, TRACEPARENT_HEADER};
 use crate::runtime::span::{SpanGuard, Terminal};
-use crate::{CorrelationContext, Outcome, Timestamp, TraceParent, WithContext};
+use crate::{CorrelationContext, Outcome, TraceParent, WithContext};
 
 pin_project_lite::pin_project! {
     /// The future of a [`CorrelationService`](super::CorrelationService) call: the inner service's
@@ -53,7 +53,6 @@ where
         let this = self.project();
         let inner = this.inner;
         let mut result = ready!(this.span.catch(|_| inner.poll(cx)));
-        let now = Timestamp::now();
         match &mut result {
             Ok(response) => {
                 let context = this.span.context();
@@ -64,11 +63,11 @@ where
                 } else {
                     Outcome::Ok
                 };
-                this.span.end(outcome, now, || {
+                this.span.end(outcome, || {
                     Terminal::Json(serde_json::json!({ "status": status.as_u16() }))
                 });
             }
-            Err(_) => this.span.end(Outcome::Error, now, || {
+            Err(_) => this.span.end(Outcome::Error, || {
                 Terminal::Json(serde_json::json!({ "service_error": true }))
             }),
         }

@@ -25,7 +25,7 @@ pub use probe::{
 use crate::model::context::WithContext;
 use crate::model::registry::Processor;
 use crate::runtime::span::{SpanGuard, SpanKind, Terminal};
-use crate::{CorrelationContext, FutureExt, Outcome, Timestamp};
+use crate::{CorrelationContext, FutureExt, Outcome};
 
 /// What the macro knows about one instrumented function, as a static item.
 #[derive(Debug)]
@@ -59,7 +59,7 @@ impl CallSite {
 /// Ends `span` the way its call returned.
 fn end_returned(span: &mut SpanGuard, returned: Returned) {
     match returned {
-        Returned::Ok => span.end(Outcome::Ok, Timestamp::now(), || Terminal::Bare),
+        Returned::Ok => span.end(Outcome::Ok, || Terminal::Bare),
         Returned::Error(error) => {
             let ErrorCapture {
                 type_name,
@@ -67,7 +67,7 @@ fn end_returned(span: &mut SpanGuard, returned: Returned) {
                 at,
                 stack,
             } = *error;
-            span.end(Outcome::Error, at, || Terminal::Error {
+            span.end_at(Outcome::Error, at, || Terminal::Error {
                 error_type: probe::short_type_name(type_name),
                 error_message: message,
                 stack: Some(stack),

@@ -28,7 +28,7 @@
 //!
 //! let mut span = SpanGuard::start(&LOOKUP, CorrelationContext::child_of_current());
 //! let documents = span.catch(|_| 3);
-//! span.end(Outcome::Ok, observe_core::Timestamp::now(), || Terminal::Bare);
+//! span.end(Outcome::Ok, || Terminal::Bare);
 //! assert_eq!(documents, 3);
 //! ```
 
@@ -227,23 +227,41 @@ impl SpanGuard {
                     Terminal::Json(serde_json::Value::Object(Default::default()))
                 }
             };
-            self.end(Outcome::Panic, panic.at, || terminal);
+            self.end_at(Outcome::Panic, panic.at, || terminal);
         }
         self.done = true;
         payload
     }
 
-    /// Ends the span at `at` with `outcome`: emits its terminal event, once,
+    /// Ends the span now with `outcome`: emits its terminal event, once,
     /// and only if its started event went out and a pipeline is still
-    /// installed. A [`Terminal::Error`] of a processor's span becomes
-    /// `error_occurred`; everything else is the kind's complete event.
-    /// `terminal()` is called only when the event is emitted.
-    pub fn end(&mut self, outcome: Outcome, at: Timestamp, terminal: impl FnOnce() -> Terminal) {
+    /// installed (the clock is read, and `terminal()` called, only then). A
+    /// [`Terminal::Error`] of a processor's span becomes `error_occurred`;
+    /// everything else is the kind's complete event.
+    #[inline]
+    pub fn end(&mut self, outcome: Outcome, terminal: impl FnOnce() -> Terminal) {
+        self.finish(outcome, Timestamp::now, terminal);
+    }
+
+    /// [`end`](Self::end), at `at` (a time the caller already read, such as
+    /// when an error was seen).
+    pub fn end_at(&mut self, outcome: Outcome, at: Timestamp, terminal: impl FnOnce() -> Terminal) {
+        self.finish(outcome, || at, terminal);
+    }
+
+    #[inline]
+    fn finish(
+        &mut self,
+        outcome: Outcome,
+        at: impl FnOnce() -> Timestamp,
+        terminal: impl FnOnce() -> Terminal,
+    ) {
         let already_done = std::mem::replace(&mut self.done, true);
         let Some(started) = self.started.filter(|_| !already_done && enabled()) else {
             return;
         };
         // Clocks may disagree by a little; a duration is never negative.
+        let at = at();
         let at = if at < started { Timestamp::now() } else { at };
         let kind = self.kind;
         let terminal = terminal();
@@ -285,7 +303,7 @@ impl Drop for SpanGuard {
         // Panics are caught by `catch`, so a span dropped unended belongs to
         // a future dropped before it finished.
         if !self.done {
-            self.end(Outcome::Cancelled, Timestamp::now(), || Terminal::Bare);
+            self.end(Outcome::Cancelled, || Terminal::Bare);
         }
     }
 }
