@@ -111,6 +111,12 @@ pub mod record {
 #[cfg(feature = "http")]
 pub use observe_core::http;
 
+/// The bridge from `tracing`: [`ObserveLayer`](tracing::ObserveLayer), a
+/// `tracing_subscriber` layer whose spans and events join the same
+/// correlation chains as `#[observed]` calls. Needs the `tracing` feature.
+#[cfg(feature = "tracing")]
+pub use observe_core::tracing_layer as tracing;
+
 #[doc = include_str!("docs/observed.md")]
 #[doc(inline)]
 pub use observe_macros::observed;

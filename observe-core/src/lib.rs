@@ -11,8 +11,9 @@
 //! - [`read`]: reading events back under the schema's compatibility rules
 //!   (depends on the model only).
 //!
-//! With the `http` feature, [`http`] is the HTTP correlation middleware, an
-//! integration built on the span lifecycle.
+//! With the `http` feature, [`http`] is the HTTP correlation middleware;
+//! with the `tracing` feature, [`tracing_layer`] is the bridge from
+//! `tracing`: two integrations built on the span lifecycle.
 //!
 //! Applications use this crate through the `observe` facade, which
 //! re-exports what they need together with the macros; the most used
@@ -26,6 +27,8 @@ pub mod http;
 pub mod model;
 pub mod read;
 pub mod runtime;
+#[cfg(feature = "tracing")]
+pub mod tracing_layer;
 
 pub use delivery::sanitize::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
 pub use model::context::{CorrelationContext, FutureExt, WithContext, spawn};

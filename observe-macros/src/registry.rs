@@ -21,6 +21,9 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
     ("translation_complete", "TranslationComplete"),
     ("response_sent", "ResponseSent"),
     ("error_occurred", "ErrorOccurred"),
+    ("span_started", "SpanStarted"),
+    ("span_complete", "SpanComplete"),
+    ("log_recorded", "LogRecorded"),
 ];
 
 /// The candidate closest to `name` by edit distance, if it is close enough

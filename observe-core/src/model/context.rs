@@ -108,6 +108,27 @@ pub fn current() -> Option<CorrelationContext> {
     CURRENT.with(Cell::get)
 }
 
+/// Makes `context` current on this thread (or none) and returns the one that
+/// was current, for integrations whose enter and exit are two separate
+/// calls (a `tracing` layer's `on_enter` and `on_exit`): the caller keeps
+/// what this returns and puts it back with another call when it exits.
+/// Everywhere else, prefer [`CorrelationContext::enter`], whose guard
+/// restores the previous context by itself.
+///
+/// ```
+/// use observe_core::CorrelationContext;
+/// use observe_core::model::context;
+///
+/// let request = CorrelationContext::new_root();
+/// let previous = context::replace_current(Some(request));
+/// assert_eq!(context::current(), Some(request));
+/// context::replace_current(previous);
+/// assert_eq!(context::current(), None);
+/// ```
+pub fn replace_current(context: Option<CorrelationContext>) -> Option<CorrelationContext> {
+    CURRENT.try_with(|c| c.replace(context)).ok().flatten()
+}
+
 /// Keeps a context current; restores the previous one when dropped.
 #[must_use = "the context is current only while the guard lives"]
 #[derive(Debug)]

@@ -52,6 +52,14 @@ macro_rules! builtin {
                 /// An operation failed or panicked; the payload is an
                 /// [`ErrorPayload`](crate::ErrorPayload).
                 ErrorOccurred = "error_occurred",
+                /// A span of another instrumentation library (`tracing`,
+                /// through the bridge) started; `processor` is its name.
+                SpanStarted = "span_started",
+                /// A bridged span ended normally.
+                SpanComplete = "span_complete",
+                /// A log event of another instrumentation library, inside
+                /// a span: level, target, message and fields as payload.
+                LogRecorded = "log_recorded",
             }
             processors {
                 /// Intent classification.

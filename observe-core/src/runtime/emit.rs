@@ -63,7 +63,7 @@ use crate::ErrorPayload;
 mod builder;
 mod ser;
 mod state;
-mod text;
+pub(crate) mod text;
 
 #[doc(hidden)]
 pub use builder::PayloadBuilder;

@@ -281,6 +281,26 @@ impl Shared {
     }
 }
 
+thread_local! {
+    static PIPELINE_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is one of the pipeline's own (the worker, or
+/// the thread that runs a sink's writes). An integration that turns
+/// another library's instrumentation into events (a `tracing` layer) skips
+/// what happens there, so that a sink whose dependencies are instrumented
+/// never feeds its own writes back into the pipeline.
+pub fn on_pipeline_thread() -> bool {
+    PIPELINE_THREAD
+        .try_with(std::cell::Cell::get)
+        .unwrap_or(false)
+}
+
+/// Marks the calling thread as one of the pipeline's own.
+pub(crate) fn mark_pipeline_thread() {
+    let _ = PIPELINE_THREAD.try_with(|flag| flag.set(true));
+}
+
 /// The installed pipeline, if any: one atomic load.
 #[inline]
 pub(crate) fn installed() -> Option<&'static Shared> {
@@ -334,7 +354,10 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
     let worker = worker::Worker::new(shared, config).map_err(InitError::Worker)?;
     let handle = std::thread::Builder::new()
         .name("observe-worker".to_owned())
-        .spawn(move || worker.run())
+        .spawn(move || {
+            mark_pipeline_thread();
+            worker.run()
+        })
         .map_err(InitError::Worker)?;
     let _ = shared.worker.set(handle.thread().clone());
     let raw = ptr::from_ref(shared).cast_mut();

@@ -104,6 +104,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("observe-writer".to_owned())
             .spawn(move || {
+                super::mark_pipeline_thread();
                 for job in job_rx {
                     let reply = write_guarded(&runtime, &*sink, &job, write_timeout, panics);
                     if reply_tx.send(reply).is_err() {

@@ -109,9 +109,25 @@ impl fmt::Write for CappedWriter {
 /// [`cut`]); the flag says whether it was cut. A `Display` impl that fails
 /// for another reason keeps what it wrote.
 pub(crate) fn display(value: &(impl fmt::Display + ?Sized), cap: usize) -> (String, bool) {
+    formatted(format_args!("{value}"), cap)
+}
+
+/// `args` formatted, at most `cap` bytes (cut as by [`cut`]): the bounded
+/// formatter of the caller's side (`emit!` values, bridged `tracing`
+/// fields), which never keeps a fragment of a token.
+pub(crate) fn formatted(args: fmt::Arguments<'_>, cap: usize) -> (String, bool) {
     let mut writer = CappedWriter::new(cap);
-    let _ = fmt::write(&mut writer, format_args!("{value}"));
+    let _ = fmt::write(&mut writer, args);
     writer.finish()
+}
+
+/// The first `cap` bytes (at most) of `args` formatted, cut at a character
+/// boundary only: for text the worker sanitizes and cuts again before it
+/// leaves the process (`#[observed]` input previews).
+pub(crate) fn prefix(args: fmt::Arguments<'_>, cap: usize) -> String {
+    let mut writer = CappedWriter::new(cap);
+    let _ = fmt::write(&mut writer, args);
+    writer.text
 }
 
 /// The message of a panic payload (`&str` or `String`), at most `cap` bytes.

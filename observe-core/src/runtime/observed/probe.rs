@@ -10,6 +10,7 @@ use std::fmt;
 
 use crate::Timestamp;
 use crate::model::stack::CapturedStack;
+use crate::runtime::emit::text;
 
 /// How an observed call that returned ended, as the call site saw it
 /// (panics and cancellation are seen by the span, not the call site).
@@ -128,7 +129,7 @@ pub trait DisplayPreview {
 
 impl<T: fmt::Display + ?Sized> DisplayPreview for PreviewProbe<'_, T> {
     fn observe_preview(&self) -> String {
-        capped(|w| fmt::write(w, format_args!("{}", self.0)))
+        text::prefix(format_args!("{}", self.0), MAX_CAPTURED_INPUT_BYTES)
     }
 }
 
@@ -140,33 +141,7 @@ pub trait DebugPreview {
 
 impl<T: fmt::Debug + ?Sized> DebugPreview for &PreviewProbe<'_, T> {
     fn observe_preview(&self) -> String {
-        capped(|w| fmt::write(w, format_args!("{:?}", self.0)))
-    }
-}
-
-/// Formats into a string that stops growing at the cap (formatting ends
-/// early with an error, which is expected and ignored).
-fn capped(format: impl FnOnce(&mut Capped) -> fmt::Result) -> String {
-    let mut out = Capped(String::new());
-    let _ = format(&mut out);
-    out.0
-}
-
-struct Capped(String);
-
-impl fmt::Write for Capped {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = MAX_CAPTURED_INPUT_BYTES - self.0.len();
-        if s.len() <= room {
-            self.0.push_str(s);
-            return Ok(());
-        }
-        let mut cut = room;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        self.0.push_str(&s[..cut]);
-        Err(fmt::Error)
+        text::prefix(format_args!("{:?}", self.0), MAX_CAPTURED_INPUT_BYTES)
     }
 }
 
