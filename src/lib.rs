@@ -97,7 +97,7 @@ pub use observe_core::registry;
 /// ```
 pub mod record {
     pub use observe_core::delivery::pipeline::{
-        ErrorRecord, Record, RecordPayload, enabled, submit,
+        ErrorRecord, FieldValue, Record, RecordPayload, enabled, submit,
     };
     pub use observe_core::model::stack::CapturedStack;
     pub use observe_core::runtime::emit::to_payload;

@@ -33,7 +33,7 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .map(|c| (edit_distance(&name, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(3) / 3).max(2))
+        .filter(|(d, c)| *d <= (c.len() / 4).max(2))
         .min()
         .map(|(_, c)| c)
 }

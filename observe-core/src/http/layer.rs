@@ -13,6 +13,7 @@ use tower_service::Service;
 
 use super::response::ResponseFuture;
 use super::{IncomingContext, MAX_FIELD_LEN};
+use crate::delivery::pipeline::RecordPayload;
 use crate::runtime::span::{SpanGuard, SpanKind};
 use crate::{FutureExt, Timestamp};
 
@@ -140,7 +141,7 @@ where
         let incoming = IncomingContext::from_headers(request.headers());
         let context = incoming.context;
         let mut span = SpanGuard::start_with(&SpanKind::REQUEST, context, Timestamp::now(), || {
-            received_payload(&request, &incoming, self.route.as_deref())
+            RecordPayload::Json(received_payload(&request, &incoming, self.route.as_deref()))
         });
         request.extensions_mut().insert(context);
         // Inside the span, so that a panic in `call` itself still ends the

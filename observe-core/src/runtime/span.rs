@@ -39,7 +39,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 pub use panic_hook::{PanicReport, install as install_panic_hook};
 
-use crate::delivery::pipeline::{Record, enabled, submit, submit_bare};
+use crate::delivery::pipeline::{FieldValue, Record, RecordPayload, enabled, submit, submit_bare};
 use crate::model::registry::Processor;
 use crate::model::stack::CapturedStack;
 use crate::{CorrelationContext, ErrorPayload, EventType, Outcome, Timestamp};
@@ -106,6 +106,9 @@ pub enum Terminal {
     Bare,
     /// A JSON payload, sanitized on the worker like every payload.
     Json(serde_json::Value),
+    /// Named fields, made into the payload object on the worker (see
+    /// [`RecordPayload::Fields`]).
+    Fields(Vec<(&'static str, FieldValue)>),
     /// An error: `error_type` and `error_message` (the rest of the
     /// [`ErrorPayload`] comes from the span), and where it was seen.
     Error {
@@ -149,10 +152,12 @@ impl SpanGuard {
         kind: &'static SpanKind,
         context: CorrelationContext,
         at: Timestamp,
-        payload: impl FnOnce() -> serde_json::Value,
+        payload: impl FnOnce() -> RecordPayload,
     ) -> SpanGuard {
         let started = enabled().then(|| {
-            submit(started_record(kind, context, at).json(payload()));
+            let mut record = started_record(kind, context, at);
+            record.payload = payload();
+            submit(record);
             at
         });
         SpanGuard::new(kind, context, started)
@@ -236,8 +241,9 @@ impl SpanGuard {
     /// Ends the span now with `outcome`: emits its terminal event, once,
     /// and only if its started event went out and a pipeline is still
     /// installed (the clock is read, and `terminal()` called, only then). A
-    /// [`Terminal::Error`] of a processor's span becomes `error_occurred`;
-    /// everything else is the kind's complete event.
+    /// [`Terminal::Error`] of a span of [`Failures::ErrorOccurred`] becomes
+    /// `error_occurred`; everything else is the kind's complete event (with
+    /// an error's payload, for [`Failures::OnComplete`]).
     #[inline]
     pub fn end(&mut self, outcome: Outcome, terminal: impl FnOnce() -> Terminal) {
         self.finish(outcome, Timestamp::now, terminal);
@@ -280,6 +286,7 @@ impl SpanGuard {
         match terminal {
             Terminal::Bare => submit_bare(record),
             Terminal::Json(payload) => submit(record.json(payload)),
+            Terminal::Fields(fields) => submit(record.fields(fields)),
             Terminal::Error {
                 error_type,
                 error_message,

@@ -6,9 +6,10 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tracing_core::field::{Field, Visit};
 
+use crate::delivery::pipeline::FieldValue;
 use crate::runtime::emit::text;
 
 /// Most fields kept from one span or event.
@@ -17,11 +18,12 @@ pub const MAX_FIELDS: usize = 64;
 /// Most bytes kept of one field's text (`Debug` or `Display` output).
 pub const MAX_TEXT_BYTES: usize = 4 * 1024;
 
-/// Collects fields into a JSON object; notes the `error` field and the
-/// `message` of an event apart, since they decide an outcome and a title.
+/// Collects fields as a record's named fields (made into an object on the
+/// worker); notes the text of a field named `error` apart, since it decides
+/// the span's outcome.
 #[derive(Debug, Default)]
 pub(super) struct Fields {
-    pub(super) values: Map<String, Value>,
+    pub(super) values: Vec<(&'static str, FieldValue)>,
     /// The text of a field named `error`, if one was recorded.
     pub(super) error: Option<String>,
 }
@@ -34,9 +36,28 @@ impl Fields {
                 other => other.to_string(),
             });
         }
-        if self.values.len() < MAX_FIELDS || self.values.contains_key(field.name()) {
-            self.values.insert(field.name().to_owned(), value);
+        if self.values.len() < MAX_FIELDS {
+            self.values.push((field.name(), FieldValue::Json(value)));
         }
+    }
+
+    /// Takes the field named `name` out, if there is one.
+    pub(super) fn take(&mut self, name: &str) -> Option<FieldValue> {
+        let at = self.values.iter().position(|(key, _)| *key == name)?;
+        Some(self.values.remove(at).1)
+    }
+
+    /// The fields, then `target` and `level` of `metadata` (which replace a
+    /// field of the same name when the worker makes the object).
+    pub(super) fn with_metadata(
+        mut self,
+        metadata: &'static tracing_core::Metadata<'static>,
+    ) -> Vec<(&'static str, FieldValue)> {
+        self.values
+            .push(("target", FieldValue::Static(metadata.target())));
+        self.values
+            .push(("level", FieldValue::Static(metadata.level().as_str())));
+        self.values
     }
 }
 

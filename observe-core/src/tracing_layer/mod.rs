@@ -66,7 +66,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tracing_core::callsite::Identifier;
 use tracing_core::span::{Attributes, Id, Record as SpanValues};
 use tracing_core::{Event as TracingEvent, Level, Metadata, Subscriber};
@@ -75,7 +75,9 @@ use tracing_subscriber::registry::LookupSpan;
 
 pub use fields::{MAX_FIELDS, MAX_TEXT_BYTES};
 
-use crate::delivery::pipeline::{Record, enabled, on_pipeline_thread, submit};
+use crate::delivery::pipeline::{
+    FieldValue, Record, RecordPayload, enabled, on_pipeline_thread, submit,
+};
 use crate::model::context;
 use crate::runtime::span::{Failures, SpanGuard, SpanKind, Terminal};
 use crate::{CorrelationContext, EventType, Outcome, Timestamp};
@@ -96,7 +98,7 @@ pub struct ObserveLayer {
 struct Bridged {
     span: SpanGuard,
     /// Fields recorded after creation, for the complete event.
-    recorded: Map<String, Value>,
+    recorded: Vec<(&'static str, FieldValue)>,
     /// Why the span failed, if an ERROR event or an `error` field said so.
     error: Option<String>,
 }
@@ -147,17 +149,6 @@ where
     extensions.get::<Bridged>().map(|b| b.span.context())
 }
 
-/// `target`, `level`, then the fields (a field does not replace those two).
-fn payload(metadata: &Metadata<'_>, fields: Map<String, Value>) -> Value {
-    let mut payload = Map::new();
-    payload.insert("target".to_owned(), Value::from(metadata.target()));
-    payload.insert("level".to_owned(), Value::from(metadata.level().as_str()));
-    for (key, value) in fields {
-        payload.entry(key).or_insert(value);
-    }
-    Value::Object(payload)
-}
-
 impl<S> Layer<S> for ObserveLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -185,11 +176,11 @@ where
         let error = fields.error.take();
         let guard =
             SpanGuard::start_with(self.kind_of(metadata), context, Timestamp::now(), || {
-                payload(metadata, fields.values)
+                RecordPayload::Fields(fields.with_metadata(metadata))
             });
         span.extensions_mut().insert(Bridged {
             span: guard,
-            recorded: Map::new(),
+            recorded: Vec::new(),
             error,
         });
     }
@@ -210,7 +201,10 @@ where
         if let Some(error) = fields.error.take() {
             bridged.error = Some(error);
         }
-        bridged.recorded.extend(fields.values);
+        let room = MAX_FIELDS.saturating_sub(bridged.recorded.len());
+        bridged
+            .recorded
+            .extend(fields.values.into_iter().take(room));
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
@@ -255,22 +249,22 @@ where
         let metadata = event.metadata();
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let message = fields.values.remove("message");
+        let message = fields.take("message");
         if *metadata.level() == Level::ERROR
             && let Some(span) = &span
             && let Some(bridged) = span.extensions_mut().get_mut::<Bridged>()
         {
             let why = match &message {
-                Some(Value::String(text)) => text.clone(),
+                Some(FieldValue::Json(Value::String(text))) => text.clone(),
                 _ => format!("an ERROR event of `{}`", metadata.target()),
             };
             bridged.error.get_or_insert(why);
         }
-        let mut payload = payload(metadata, fields.values);
-        if let (Value::Object(map), Some(message)) = (&mut payload, message) {
-            map.insert("message".to_owned(), message);
+        let mut payload = fields.with_metadata(metadata);
+        if let Some(message) = message {
+            payload.push(("message", message));
         }
-        submit(Record::new(EventType::LogRecorded, context).json(payload));
+        submit(Record::new(EventType::LogRecorded, context).fields(payload));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -298,7 +292,7 @@ where
                 if bridged.recorded.is_empty() {
                     Terminal::Bare
                 } else {
-                    Terminal::Json(Value::Object(bridged.recorded))
+                    Terminal::Fields(bridged.recorded)
                 }
             }),
         }

@@ -75,7 +75,7 @@ pub use config::{
     DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
 };
 pub(crate) use record::submit_bare;
-pub use record::{ErrorRecord, Record, RecordPayload, emit_event, enabled, submit};
+pub use record::{ErrorRecord, FieldValue, Record, RecordPayload, emit_event, enabled, submit};
 pub use stats::Stats;
 
 use stats::Counters;

@@ -65,6 +65,29 @@ pub enum RecordPayload {
     /// An error, to be the payload of an `error_occurred` event. Boxed so
     /// that records stay small on the common path.
     Error(Box<ErrorRecord>),
+    /// Named fields, made into the payload object on the worker: the
+    /// caller allocates one vector and the values that are not static
+    /// text, instead of a map with its keys (a later field replaces an
+    /// earlier one of the same name).
+    Fields(Vec<(&'static str, FieldValue)>),
+}
+
+/// The value of one of a record's [`RecordPayload::Fields`].
+#[derive(Debug)]
+pub enum FieldValue {
+    /// Text that lives for the whole program (a target, a level name).
+    Static(&'static str),
+    /// Any JSON value.
+    Json(serde_json::Value),
+}
+
+impl FieldValue {
+    fn into_json(self) -> serde_json::Value {
+        match self {
+            FieldValue::Static(text) => serde_json::Value::from(text),
+            FieldValue::Json(value) => value,
+        }
+    }
 }
 
 /// An error as captured: the unsanitized payload and, optionally, a stack
@@ -152,6 +175,14 @@ impl Record {
         self
     }
 
+    /// Sets the payload to named fields, made into an object on the worker
+    /// (see [`RecordPayload::Fields`]).
+    #[inline]
+    pub fn fields(mut self, fields: Vec<(&'static str, FieldValue)>) -> Record {
+        self.payload = RecordPayload::Fields(fields);
+        self
+    }
+
     /// Sets an error payload and the stack where it was seen, if captured.
     #[inline]
     pub fn error(mut self, error: ErrorPayload, stack: Option<CapturedStack>) -> Record {
@@ -178,13 +209,30 @@ impl Record {
             RecordPayload::None => 0,
             RecordPayload::Json(value) => raw::estimate_bytes(value),
             RecordPayload::Error(error) => error.estimate_bytes(),
+            RecordPayload::Fields(fields) => {
+                let own = fields.capacity() * std::mem::size_of::<(&str, FieldValue)>();
+                let values: usize = fields
+                    .iter()
+                    .map(|(_, value)| match value {
+                        FieldValue::Static(_) => 0,
+                        FieldValue::Json(value) => raw::estimate_bytes(value),
+                    })
+                    .sum();
+                own + values
+            }
         }
     }
 
     /// Drops the record without recursing over its payload's depth.
     pub(crate) fn discard(self) {
-        if let RecordPayload::Json(value) = self.payload {
-            raw::discard(value);
+        match self.payload {
+            RecordPayload::Json(value) => raw::discard(value),
+            RecordPayload::Fields(fields) => {
+                for (_, value) in fields {
+                    raw::discard(value.into_json());
+                }
+            }
+            RecordPayload::None | RecordPayload::Error(_) => {}
         }
     }
 
@@ -193,30 +241,35 @@ impl Record {
     /// Not sanitized: the pipeline does that next.
     pub fn into_event(self) -> Event {
         let is_error = self.event_type == EventType::ErrorOccurred;
+        let processor = self.processor;
+        // Only untyped payloads can miss the schema; an `ErrorRecord`
+        // follows it by construction. Any other payload goes to the
+        // sanitizer as it is, which cuts depth itself.
+        let untyped = |mut payload: Payload| {
+            if !is_error {
+                return payload;
+            }
+            // Before anything that recurses (the schema check, the message
+            // text, serde_json's own drop).
+            for value in payload.values_mut() {
+                raw::cap_depth(value, 1);
+            }
+            conform_error(payload, processor)
+        };
         let payload = match self.payload {
             RecordPayload::None if is_error => conform_error(Payload::new(), self.processor),
             RecordPayload::None => Payload::new(),
-            RecordPayload::Json(value) => {
-                let mut payload = match value {
-                    serde_json::Value::Object(map) => map,
-                    serde_json::Value::Null => Payload::new(),
-                    other => Payload::from_iter([("value".to_owned(), other)]),
-                };
-                // Only untyped payloads can miss the schema; an
-                // `ErrorRecord` follows it by construction. Any other
-                // payload goes to the sanitizer as it is, which cuts depth
-                // itself.
-                if is_error {
-                    // Before anything that recurses (the schema check, the
-                    // message text, serde_json's own drop).
-                    for value in payload.values_mut() {
-                        raw::cap_depth(value, 1);
-                    }
-                    conform_error(payload, self.processor)
-                } else {
-                    payload
-                }
-            }
+            RecordPayload::Json(value) => untyped(match value {
+                serde_json::Value::Object(map) => map,
+                serde_json::Value::Null => Payload::new(),
+                other => Payload::from_iter([("value".to_owned(), other)]),
+            }),
+            RecordPayload::Fields(fields) => untyped(
+                fields
+                    .into_iter()
+                    .map(|(key, value)| (key.to_owned(), value.into_json()))
+                    .collect(),
+            ),
             RecordPayload::Error(error) => {
                 let ErrorRecord { mut error, stack } = *error;
                 if let Some(stack) = stack.filter(|s| !s.is_empty()) {
