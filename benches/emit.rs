@@ -96,11 +96,7 @@ fn hot_path(c: &mut Criterion) {
     });
     fastrace::flush();
 
-    let (writer, _appender_guard) = tracing_appender::non_blocking(std::io::sink());
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(writer)
-        .finish();
+    let (subscriber, _appender_guard) = common::tracing_json();
     tracing::subscriber::with_default(subscriber, || {
         group.bench_function("tracing_event_json_non_blocking", |b| {
             b.iter(|| tracing::info!(processor = "retrieval", "retrieval_started"))

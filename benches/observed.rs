@@ -10,14 +10,11 @@
 
 mod common;
 
-use std::hint::black_box;
-
-use common::{CHUNK, DiscardReporter, chunked};
+use common::{DiscardReporter, chunked};
 use criterion::Criterion;
 use fastrace::collector::Config as FastraceConfig;
-use observe::sink::NullSink;
-use observe::{Config, CorrelationContext};
-use tracing_subscriber::fmt::format::FmtSpan;
+use observe::CorrelationContext;
+use std::hint::black_box;
 
 #[observe::observed(processor = "retrieval")]
 #[inline(never)]
@@ -45,13 +42,7 @@ fn calls(c: &mut Criterion) {
         request.in_scope(|| b.iter(observed_empty))
     });
 
-    let guard = observe::init(
-        Config::default()
-            .sink(NullSink)
-            .queue_capacity(4 * CHUNK as usize)
-            .fallback(std::io::sink()),
-    )
-    .expect("install the pipeline");
+    let guard = common::null_pipeline();
     group.bench_function("observed", |b| {
         b.iter_custom(|iters| {
             request.in_scope(|| chunked(iters, observed_empty, common::flush_all))
@@ -70,12 +61,7 @@ fn calls(c: &mut Criterion) {
         group.bench_function("tracing_instrument_registry", |b| b.iter(tracing_empty));
     });
 
-    let (writer, _appender_guard) = tracing_appender::non_blocking(std::io::sink());
-    let json = tracing_subscriber::fmt()
-        .json()
-        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-        .with_writer(writer)
-        .finish();
+    let (json, _appender_guard) = common::tracing_json();
     tracing::subscriber::with_default(json, || {
         group.bench_function("tracing_instrument_json_non_blocking", |b| {
             b.iter(tracing_empty)

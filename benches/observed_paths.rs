@@ -10,14 +10,11 @@
 
 mod common;
 
+use common::chunked;
+use criterion::Criterion;
+use observe::CorrelationContext;
 use std::fmt;
 use std::hint::black_box;
-
-use common::{CHUNK, chunked};
-use criterion::Criterion;
-use observe::sink::NullSink;
-use observe::{Config, CorrelationContext};
-use tracing_subscriber::fmt::format::FmtSpan;
 
 /// The error the `Err` paths return.
 #[derive(Debug)]
@@ -83,13 +80,7 @@ fn paths(c: &mut Criterion) {
         });
     }
 
-    let guard = observe::init(
-        Config::default()
-            .sink(NullSink)
-            .queue_capacity(4 * CHUNK as usize)
-            .fallback(std::io::sink()),
-    )
-    .expect("install the pipeline");
+    let guard = common::null_pipeline();
     for (name, path) in OBSERVED {
         group.bench_function(format!("observed_{name}"), |b| {
             b.iter_custom(|iters| {
@@ -110,12 +101,7 @@ fn paths(c: &mut Criterion) {
     common::flush_all();
     drop(guard);
 
-    let (writer, _appender_guard) = tracing_appender::non_blocking(std::io::sink());
-    let json = tracing_subscriber::fmt()
-        .json()
-        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-        .with_writer(writer)
-        .finish();
+    let (json, _appender_guard) = common::tracing_json();
     tracing::subscriber::with_default(json, || {
         group.bench_function("tracing_instrument_err_json_ok", |b| {
             b.iter(|| tracing_ok(black_box(QUERY)))

@@ -11,13 +11,10 @@
 
 mod common;
 
-use std::hint::black_box;
-
-use common::{CHUNK, chunked};
+use common::chunked;
 use criterion::Criterion;
-use observe::sink::NullSink;
-use observe::{Config, CorrelationContext};
-use tracing_subscriber::fmt::format::FmtSpan;
+use observe::CorrelationContext;
+use std::hint::black_box;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[inline(never)]
@@ -34,13 +31,7 @@ fn spans(c: &mut Criterion) {
         group.bench_function("registry_only", |b| b.iter(one_span));
     });
 
-    let guard = observe::init(
-        Config::default()
-            .sink(NullSink)
-            .queue_capacity(4 * CHUNK as usize)
-            .fallback(std::io::sink()),
-    )
-    .expect("install the pipeline");
+    let guard = common::null_pipeline();
     let bridged = tracing_subscriber::registry().with(observe::tracing::ObserveLayer::new());
     tracing::subscriber::with_default(bridged, || {
         group.bench_function("observe_layer", |b| {
@@ -51,12 +42,7 @@ fn spans(c: &mut Criterion) {
     common::flush_all();
     drop(guard);
 
-    let (writer, _appender_guard) = tracing_appender::non_blocking(std::io::sink());
-    let json = tracing_subscriber::fmt()
-        .json()
-        .with_span_events(FmtSpan::NEW | FmtSpan::CLOSE)
-        .with_writer(writer)
-        .finish();
+    let (json, _appender_guard) = common::tracing_json();
     tracing::subscriber::with_default(json, || {
         group.bench_function("json_non_blocking", |b| b.iter(one_span));
     });

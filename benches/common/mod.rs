@@ -117,3 +117,34 @@ pub fn in_fastrace_root(iters: u64, op: impl FnMut()) -> Duration {
     drop(root);
     time
 }
+
+/// Installs the pipeline the hot-path benches time: a null sink, a queue
+/// large enough for one chunk of calls between flushes, fallback discarded.
+pub fn null_pipeline() -> observe::Guard {
+    observe::init(
+        observe::Config::default()
+            .sink(observe::sink::NullSink)
+            .queue_capacity(4 * CHUNK as usize)
+            .fallback(std::io::sink()),
+    )
+    .expect("install the pipeline")
+}
+
+/// `tracing_subscriber`'s JSON formatter on a non-blocking writer that
+/// discards, writing each span's open and close: the `tracing` peer of the
+/// benches. Keep the guard alive while timing.
+pub fn tracing_json() -> (
+    impl tracing::Subscriber + Send + Sync,
+    tracing_appender::non_blocking::WorkerGuard,
+) {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::sink());
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_span_events(
+            tracing_subscriber::fmt::format::FmtSpan::NEW
+                | tracing_subscriber::fmt::format::FmtSpan::CLOSE,
+        )
+        .with_writer(writer)
+        .finish();
+    (subscriber, guard)
+}
