@@ -10,11 +10,12 @@
 
 mod common;
 
+use std::hint::black_box;
+
 use common::{DiscardReporter, chunked};
 use criterion::Criterion;
 use fastrace::collector::Config as FastraceConfig;
 use observe::CorrelationContext;
-use std::hint::black_box;
 
 #[observe::observed(processor = "retrieval")]
 #[inline(never)]

@@ -10,11 +10,12 @@
 
 mod common;
 
+use std::fmt;
+use std::hint::black_box;
+
 use common::chunked;
 use criterion::Criterion;
 use observe::CorrelationContext;
-use std::fmt;
-use std::hint::black_box;
 
 /// The error the `Err` paths return.
 #[derive(Debug)]

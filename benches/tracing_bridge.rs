@@ -11,10 +11,11 @@
 
 mod common;
 
+use std::hint::black_box;
+
 use common::chunked;
 use criterion::Criterion;
 use observe::CorrelationContext;
-use std::hint::black_box;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[inline(never)]
