@@ -26,6 +26,7 @@ pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024;
 /// let json = serde_json::to_value(&payload).unwrap();
 /// assert_eq!(json["error_type"], "TimeoutError");
 /// assert_eq!(json["stack_frames"], serde_json::json!([]));
+/// assert_eq!(json["input_preview"], "", "a string, empty unless asked for");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorPayload {
@@ -41,9 +42,17 @@ pub struct ErrorPayload {
     /// The processor in which the error happened.
     pub processor: String,
     /// A sanitized preview of the input, at most [`MAX_INPUT_PREVIEW_CHARS`]
-    /// characters; `None` unless the call site asked for a preview.
-    #[serde(default)]
-    pub input_preview: Option<String>,
+    /// characters; empty unless the call site asked for a preview
+    /// (`#[observed(input = ...)]`), since nothing is taken from arguments
+    /// unless asked. Always a string, as the specification's schema says;
+    /// a `null` written by an earlier version reads as empty.
+    #[serde(default, deserialize_with = "string_or_null")]
+    pub input_preview: String,
+}
+
+/// A string, with `null` read as the empty string.
+fn string_or_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl ErrorPayload {

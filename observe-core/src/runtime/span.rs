@@ -296,7 +296,7 @@ impl SpanGuard {
                     error_type,
                     error_message,
                     processor: kind.processor.unwrap_or_default().to_owned(),
-                    input_preview: self.input.take(),
+                    input_preview: self.input.take().unwrap_or_default(),
                     ..ErrorPayload::default()
                 };
                 submit(record.error(payload, stack));

@@ -108,7 +108,7 @@ impl ErrorRecord {
     fn estimate_bytes(&self) -> usize {
         let e = &self.error;
         let frames: usize = e.stack_frames.iter().map(|f| f.len() + STRING_BYTES).sum();
-        let preview = e.input_preview.as_ref().map_or(0, String::len);
+        let preview = e.input_preview.len();
         let stack = self
             .stack
             .as_ref()

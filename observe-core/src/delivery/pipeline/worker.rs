@@ -393,7 +393,7 @@ impl Worker {
         self.last_notice = now;
         self.dropped_reported = counts;
         let mut error = ErrorPayload::new("observe.events_dropped", notice_text(new), "observe");
-        error.input_preview = None;
+        error.input_preview = String::new();
         let mut event = Event::new(EventType::ErrorOccurred, &CorrelationContext::new_root())
             .with_processor("observe");
         event.payload = error.to_payload();

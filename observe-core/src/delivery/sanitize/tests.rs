@@ -147,7 +147,7 @@ fn error_events_are_scrubbed_then_cut() {
     error.stack_frames = (0..25)
         .map(|i| format!("at frame{i} (app.rs:{i})"))
         .collect();
-    error.input_preview = Some(format!("{} my email is ann@example.org", "y".repeat(70)));
+    error.input_preview = format!("{} my email is ann@example.org", "y".repeat(70));
     let mut event = Event::new(EventType::ErrorOccurred, &CorrelationContext::new_root())
         .with_payload(Value::Object(error.to_payload()));
     let report = Sanitizer::new().sanitize_event(&mut event);
@@ -162,7 +162,7 @@ fn error_events_are_scrubbed_then_cut() {
     assert!(back.error_message.ends_with(TRUNCATION_MARKER));
     assert_eq!(back.stack_frames.len(), 10);
     assert_eq!(back.stack_frames_omitted, 15);
-    let preview = back.input_preview.unwrap_or_default();
+    let preview = back.input_preview;
     assert!(preview.chars().count() <= 100);
     assert!(!preview.contains("ann@"), "{preview}");
     assert!(preview.contains(REDACTED));
