@@ -71,6 +71,33 @@ pub use observe_core::{
 };
 pub use observe_core::{SanitizeReport, Sanitizer, SanitizerBuilder, SanitizerError};
 
+/// The span the calling code runs in, to put values on its terminal event
+/// (`observe::current_span().record("intent", &intent)`): the way to put a
+/// result on the span that `tracing` users know as `Span::current().record`.
+/// `#[observed(ret)]` records the returned value (the `Ok` value of a
+/// `Result`) as `return` the same way. Recorded values are sanitized and
+/// size-limited like every payload; nothing is recorded unless asked.
+///
+/// ```
+/// # use std::time::Duration;
+/// # let sink = observe::sink::MemorySink::new();
+/// # let guard = observe::init(observe::Config::default().sink(sink.clone()))?;
+/// #[observe::observed(processor = "intent")]
+/// fn classify(message: &str) -> &'static str {
+///     let intent = if message.contains("order") { "order_status" } else { "question" };
+///     observe::current_span().record("intent", intent);
+///     intent
+/// }
+///
+/// classify("where is my order?");
+/// observe::flush(Duration::from_secs(5));
+/// let classified = sink.events().into_iter().find(|e| e.event_type == observe::EventType::IntentClassified).unwrap();
+/// assert_eq!(classified.payload["intent"], "order_status");
+/// # drop(guard);
+/// # Ok::<(), observe::InitError>(())
+/// ```
+pub use observe_core::runtime::recorded::{CurrentSpan, current_span};
+
 pub use observe_core::delivery::{breaker, sanitize, sink};
 pub use observe_core::model::{context, error_payload, registry};
 pub use observe_core::read::reader;
@@ -134,7 +161,8 @@ pub mod __private {
     pub use observe_core::runtime::emit::{PayloadBuilder, error_payload, to_payload};
     pub use observe_core::runtime::observed::{
         CallSite, DebugMessage, DebugPreview, DisplayMessage, DisplayPreview, ErrTerminal,
-        OkTerminal, PreviewProbe, Probe, observe_async, observe_sync,
+        OkReturn, OkReturnDebug, OkTerminal, PlainReturn, PlainReturnDebug, PreviewProbe, Probe,
+        ReturnProbe, observe_async, observe_sync, record_return,
     };
     pub use serde_json;
 }

@@ -13,4 +13,5 @@
 pub mod emit;
 #[doc(hidden)]
 pub mod observed;
+pub mod recorded;
 pub mod span;

@@ -15,6 +15,15 @@ pub enum ErrMode {
     Debug,
 }
 
+/// How `ret` records the returned value (the `Ok` value of a `Result`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RetMode {
+    /// As JSON, through `Serialize` (`ret`).
+    Serialize,
+    /// As its `Debug` text (`ret(Debug)`).
+    Debug,
+}
+
 /// The validated options of one `#[observed(...)]`.
 pub struct Args {
     /// The processor name, as written (its span points at the string).
@@ -24,13 +33,16 @@ pub struct Args {
     /// `name = "..."`: the operation's name (default: the function's).
     pub name: Option<LitStr>,
     pub err: ErrMode,
+    /// `ret` or `ret(Debug)`: record the returned value on the terminal
+    /// event.
+    pub ret: Option<RetMode>,
     /// `crate = path`: where the `observe` facade is (default `::observe`).
     pub krate: Path,
     /// `registry = path`: an application's registry module.
     pub registry: Option<Path>,
 }
 
-const OPTIONS: &str = "processor, input, name, err, crate, registry";
+const OPTIONS: &str = "processor, input, name, err, ret, crate, registry";
 
 /// One `key = value` or `err(...)` option.
 enum Opt {
@@ -38,6 +50,7 @@ enum Opt {
     Input(Ident, Expr),
     Name(Ident, Expr),
     Err(Ident, Ident),
+    Ret(Ident, Option<Ident>),
     Crate(Ident, Path),
     Registry(Ident, Path),
 }
@@ -49,6 +62,7 @@ impl Opt {
             | Opt::Input(k, _)
             | Opt::Name(k, _)
             | Opt::Err(k, _)
+            | Opt::Ret(k, _)
             | Opt::Crate(k, _)
             | Opt::Registry(k, _) => k,
         }
@@ -71,6 +85,18 @@ impl Parse for Opt {
                 return Err(content.error("expected `err(Display)` or `err(Debug)`"));
             }
             return Ok(Opt::Err(key, mode));
+        }
+        if key == "ret" {
+            if !input.peek(syn::token::Paren) {
+                return Ok(Opt::Ret(key, None));
+            }
+            let content;
+            syn::parenthesized!(content in input);
+            let mode: Ident = content.parse()?;
+            if !content.is_empty() {
+                return Err(content.error("expected `ret` or `ret(Debug)`"));
+            }
+            return Ok(Opt::Ret(key, Some(mode)));
         }
         if !["processor", "input", "name", "crate", "registry"].contains(&key.to_string().as_str())
         {
@@ -118,6 +144,7 @@ impl Args {
         let mut input = None;
         let mut name = None;
         let mut err = ErrMode::Display;
+        let mut ret = None;
         let mut krate = None;
         let mut registry = None;
         for opt in opts {
@@ -143,6 +170,15 @@ impl Args {
                 Opt::Err(_, mode) => errors.push(syn::Error::new(
                     mode.span(),
                     format!("unknown error mode `{mode}`: expected `err(Display)` or `err(Debug)`"),
+                )),
+                Opt::Ret(_, None) => ret = Some(RetMode::Serialize),
+                Opt::Ret(_, Some(mode)) if mode == "Debug" => ret = Some(RetMode::Debug),
+                Opt::Ret(_, Some(mode)) => errors.push(syn::Error::new(
+                    mode.span(),
+                    format!(
+                        "unknown mode `{mode}` for `ret`: write `ret` (the value through `Serialize`) \
+                         or `ret(Debug)`"
+                    ),
                 )),
                 Opt::Crate(_, path) => krate = Some(path),
                 Opt::Registry(_, path) => registry = Some(path),
@@ -176,6 +212,7 @@ impl Args {
             input,
             name,
             err,
+            ret,
             krate: krate.unwrap_or_else(|| syn::parse_quote!(::observe)),
             registry,
         })

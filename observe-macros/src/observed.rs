@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Block, Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Stmt, Type};
 
-use crate::args::{Args, ErrMode};
+use crate::args::{Args, ErrMode, RetMode};
 
 /// Why [`expand`] produced no expansion.
 #[derive(Debug)]
@@ -89,9 +89,31 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Failu
         },
     };
     let output_type = nameable_output(&function.sig.output);
+    // `ret`: the returned value (the `Ok` value of a `Result`) goes on the
+    // terminal event, captured only while the span records.
+    let record_return = args.ret.map(|mode| {
+        let (method, traits) = match mode {
+            RetMode::Serialize => (
+                quote_spanned!(output_span=> observe_return),
+                quote!(OkReturn as _, PlainReturn as _),
+            ),
+            RetMode::Debug => (
+                quote_spanned!(output_span=> observe_return_debug),
+                quote!(OkReturnDebug as _, PlainReturnDebug as _),
+            ),
+        };
+        quote! {
+            if __observe_recording {
+                #[allow(unused_imports)]
+                use #krate::__private::{#traits};
+                #krate::__private::record_return((&#krate::__private::ReturnProbe(&__observe_out)).#method());
+            }
+        }
+    });
     let classify = |out_type: Option<TokenStream>, body: TokenStream| {
         quote! {
             let __observe_out #out_type = #body;
+            #record_return
             let __observe_returned = (&#krate::__private::Probe(&__observe_out))
                 .observe_terminal(__observe_recording, #describe);
             (__observe_out, __observe_returned)

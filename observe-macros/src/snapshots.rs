@@ -63,6 +63,19 @@ fn async_function_with_input() {
 }
 
 #[test]
+fn sync_function_with_ret() {
+    observed(
+        "sync_function_with_ret",
+        quote!(processor = "intent", ret),
+        quote! {
+            fn classify(message: &str) -> Result<Intent, ModelError> {
+                model.classify(message)
+            }
+        },
+    );
+}
+
+#[test]
 fn impl_trait_return_with_options() {
     observed(
         "impl_trait_return_with_options",

@@ -19,7 +19,8 @@ use std::task::{Context, Poll};
 
 pub use probe::{
     DebugMessage, DebugPreview, DisplayMessage, DisplayPreview, ErrTerminal, ErrorCapture,
-    MAX_CAPTURED_INPUT_BYTES, OkTerminal, PreviewProbe, Probe, Returned,
+    MAX_CAPTURED_INPUT_BYTES, MAX_RETURN_TEXT_BYTES, OkReturn, OkReturnDebug, OkTerminal,
+    PlainReturn, PlainReturnDebug, PreviewProbe, Probe, ReturnProbe, Returned, record_return,
 };
 
 use crate::model::context::WithContext;
@@ -71,6 +72,7 @@ fn end_returned(span: &mut SpanGuard, returned: Returned) {
                 error_type: probe::short_type_name(type_name),
                 error_message: message,
                 stack: Some(stack),
+                fields: Vec::new(),
             });
         }
     }

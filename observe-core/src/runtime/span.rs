@@ -39,9 +39,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 pub use panic_hook::{PanicReport, install as install_panic_hook};
 
-use crate::delivery::pipeline::{FieldValue, Record, RecordPayload, enabled, submit, submit_bare};
+use crate::delivery::pipeline::{
+    ErrorRecord, FieldValue, Record, RecordPayload, enabled, submit, submit_bare,
+};
 use crate::model::registry::Processor;
 use crate::model::stack::CapturedStack;
+use crate::runtime::recorded;
 use crate::{CorrelationContext, ErrorPayload, EventType, Outcome, Timestamp};
 
 /// What a kind of span emits: its started and complete events, its
@@ -118,7 +121,55 @@ pub enum Terminal {
         error_message: String,
         /// The stack where it was seen; resolved on the worker.
         stack: Option<CapturedStack>,
+        /// Fields beside the error's (values recorded on the span); they
+        /// never replace a field of the [`ErrorPayload`].
+        fields: Vec<(&'static str, FieldValue)>,
     },
+}
+
+/// `terminal` with the fields recorded on its span added (a field of the
+/// terminal's own payload wins over a recorded one of the same name).
+fn with_recorded(
+    terminal: Terminal,
+    recorded: Option<Vec<(&'static str, FieldValue)>>,
+) -> Terminal {
+    let Some(mut recorded) = recorded else {
+        return terminal;
+    };
+    match terminal {
+        Terminal::Bare => Terminal::Fields(recorded),
+        Terminal::Fields(fields) => {
+            recorded.extend(fields);
+            Terminal::Fields(recorded)
+        }
+        Terminal::Json(value) => {
+            let mut object = match value {
+                serde_json::Value::Object(object) => object,
+                serde_json::Value::Null => serde_json::Map::new(),
+                other => serde_json::Map::from_iter([("value".to_owned(), other)]),
+            };
+            for (key, value) in recorded {
+                if let FieldValue::Json(value) = value {
+                    object.entry(key).or_insert(value);
+                }
+            }
+            Terminal::Json(serde_json::Value::Object(object))
+        }
+        Terminal::Error {
+            error_type,
+            error_message,
+            stack,
+            mut fields,
+        } => {
+            recorded.append(&mut fields);
+            Terminal::Error {
+                error_type,
+                error_message,
+                stack,
+                fields: recorded,
+            }
+        }
+    }
 }
 
 /// One span in progress. Dropping it unended ends it as cancelled.
@@ -227,6 +278,7 @@ impl SpanGuard {
                     error_type: "panic".to_owned(),
                     error_message: panic.message,
                     stack: panic.stack,
+                    fields: Vec::new(),
                 },
                 Failures::OnComplete => {
                     Terminal::Json(serde_json::Value::Object(Default::default()))
@@ -263,14 +315,19 @@ impl SpanGuard {
         terminal: impl FnOnce() -> Terminal,
     ) {
         let already_done = std::mem::replace(&mut self.done, true);
-        let Some(started) = self.started.filter(|_| !already_done && enabled()) else {
+        if already_done {
+            return;
+        }
+        // Taken whether or not the event goes out, so nothing stays behind.
+        let recorded = recorded::take(self.context.span_id);
+        let Some(started) = self.started.filter(|_| enabled()) else {
             return;
         };
         // Clocks may disagree by a little; a duration is never negative.
         let at = at();
         let at = if at < started { Timestamp::now() } else { at };
         let kind = self.kind;
-        let terminal = terminal();
+        let terminal = with_recorded(terminal(), recorded);
         let error_event =
             kind.failures == Failures::ErrorOccurred && matches!(terminal, Terminal::Error { .. });
         let event_type = if error_event {
@@ -291,15 +348,21 @@ impl SpanGuard {
                 error_type,
                 error_message,
                 stack,
+                fields,
             } => {
-                let payload = ErrorPayload {
+                let error = ErrorPayload {
                     error_type,
                     error_message,
                     processor: kind.processor.unwrap_or_default().to_owned(),
                     input_preview: self.input.take().unwrap_or_default(),
                     ..ErrorPayload::default()
                 };
-                submit(record.error(payload, stack));
+                record.payload = RecordPayload::Error(Box::new(ErrorRecord {
+                    error,
+                    stack,
+                    fields,
+                }));
+                submit(record);
             }
         }
     }

@@ -279,6 +279,7 @@ where
                 error_type: "panic".to_owned(),
                 error_message: "the span was closed while its thread unwound a panic".to_owned(),
                 stack: None,
+                fields: Vec::new(),
             });
             return;
         }
@@ -287,6 +288,7 @@ where
                 error_type: "tracing".to_owned(),
                 error_message,
                 stack: None,
+                fields: bridged.recorded,
             }),
             None => bridged.span.end(Outcome::Ok, || {
                 if bridged.recorded.is_empty() {

@@ -100,6 +100,9 @@ pub struct ErrorRecord {
     /// The stack where the error was observed. Its symbols are resolved on
     /// the worker, never on the caller's thread.
     pub stack: Option<CapturedStack>,
+    /// Fields beside the error's (values recorded on the span); a field of
+    /// the same name as one of the [`ErrorPayload`]'s is left out.
+    pub fields: Vec<(&'static str, FieldValue)>,
 }
 
 impl ErrorRecord {
@@ -114,6 +117,7 @@ impl ErrorRecord {
             .as_ref()
             .map_or(0, |s| s.len() * std::mem::size_of::<usize>());
         std::mem::size_of::<ErrorRecord>()
+            + fields_bytes(&self.fields)
             + e.error_type.len()
             + e.error_message.len()
             + e.processor.len()
@@ -121,6 +125,20 @@ impl ErrorRecord {
             + frames
             + stack
     }
+}
+
+/// The heap that named fields are estimated to hold: their vector and
+/// their JSON values.
+fn fields_bytes(fields: &Vec<(&'static str, FieldValue)>) -> usize {
+    let own = fields.capacity() * std::mem::size_of::<(&str, FieldValue)>();
+    let values: usize = fields
+        .iter()
+        .map(|(_, value)| match value {
+            FieldValue::Static(_) => 0,
+            FieldValue::Json(value) => raw::estimate_bytes(value),
+        })
+        .sum();
+    own + values
 }
 
 /// The bytes of a `String` besides its text.
@@ -186,7 +204,11 @@ impl Record {
     /// Sets an error payload and the stack where it was seen, if captured.
     #[inline]
     pub fn error(mut self, error: ErrorPayload, stack: Option<CapturedStack>) -> Record {
-        self.payload = RecordPayload::Error(Box::new(ErrorRecord { error, stack }));
+        self.payload = RecordPayload::Error(Box::new(ErrorRecord {
+            error,
+            stack,
+            fields: Vec::new(),
+        }));
         self
     }
 
@@ -209,17 +231,7 @@ impl Record {
             RecordPayload::None => 0,
             RecordPayload::Json(value) => raw::estimate_bytes(value),
             RecordPayload::Error(error) => error.estimate_bytes(),
-            RecordPayload::Fields(fields) => {
-                let own = fields.capacity() * std::mem::size_of::<(&str, FieldValue)>();
-                let values: usize = fields
-                    .iter()
-                    .map(|(_, value)| match value {
-                        FieldValue::Static(_) => 0,
-                        FieldValue::Json(value) => raw::estimate_bytes(value),
-                    })
-                    .sum();
-                own + values
-            }
+            RecordPayload::Fields(fields) => fields_bytes(fields),
         }
     }
 
@@ -271,13 +283,21 @@ impl Record {
                     .collect(),
             ),
             RecordPayload::Error(error) => {
-                let ErrorRecord { mut error, stack } = *error;
+                let ErrorRecord {
+                    mut error,
+                    stack,
+                    fields,
+                } = *error;
                 if let Some(stack) = stack.filter(|s| !s.is_empty()) {
                     let (frames, omitted) = stack.resolve();
                     error.stack_frames = frames;
                     error.stack_frames_omitted = omitted;
                 }
-                error.to_payload()
+                let mut payload = error.to_payload();
+                for (key, value) in fields {
+                    payload.entry(key).or_insert_with(|| value.into_json());
+                }
+                payload
             }
         };
         Event {

@@ -145,6 +145,83 @@ impl<T: fmt::Debug + ?Sized> DebugPreview for &PreviewProbe<'_, T> {
     }
 }
 
+/// Wraps a call's output for `ret`: the value to record is the `Ok` value
+/// of a `Result` and the whole output otherwise (the same autoref choice
+/// as [`Probe`]).
+pub struct ReturnProbe<'a, T>(pub &'a T);
+
+/// Most bytes of a returned value's `Debug` text (`ret(Debug)`), taken on
+/// the caller's thread; the worker sanitizes and limits the payload.
+pub const MAX_RETURN_TEXT_BYTES: usize = 4 * 1024;
+
+/// `ret` for a `Result`: its `Ok` value, as JSON; nothing for an `Err`.
+pub trait OkReturn {
+    /// The value to record, if any.
+    fn observe_return(&self) -> Option<serde_json::Value>;
+}
+
+impl<T: serde::Serialize, E> OkReturn for ReturnProbe<'_, Result<T, E>> {
+    fn observe_return(&self) -> Option<serde_json::Value> {
+        self.0.as_ref().ok().map(crate::runtime::emit::to_payload)
+    }
+}
+
+/// `ret` for any other output: the whole value, as JSON.
+#[diagnostic::on_unimplemented(
+    message = "`ret` records the returned value through `Serialize`, which `{Self}` does not implement",
+    note = "implement or derive `serde::Serialize` for it, or write `ret(Debug)`"
+)]
+pub trait PlainReturn {
+    /// The value to record.
+    fn observe_return(&self) -> Option<serde_json::Value>;
+}
+
+impl<T: serde::Serialize> PlainReturn for &ReturnProbe<'_, T> {
+    fn observe_return(&self) -> Option<serde_json::Value> {
+        Some(crate::runtime::emit::to_payload(self.0))
+    }
+}
+
+/// `ret(Debug)` for a `Result`: its `Ok` value's `Debug` text.
+pub trait OkReturnDebug {
+    /// The value to record, if any.
+    fn observe_return_debug(&self) -> Option<serde_json::Value>;
+}
+
+impl<T: fmt::Debug, E> OkReturnDebug for ReturnProbe<'_, Result<T, E>> {
+    fn observe_return_debug(&self) -> Option<serde_json::Value> {
+        let ok = self.0.as_ref().ok()?;
+        Some(
+            text::formatted(format_args!("{ok:?}"), MAX_RETURN_TEXT_BYTES)
+                .0
+                .into(),
+        )
+    }
+}
+
+/// `ret(Debug)` for any other output: the whole value's `Debug` text.
+pub trait PlainReturnDebug {
+    /// The value to record.
+    fn observe_return_debug(&self) -> Option<serde_json::Value>;
+}
+
+impl<T: fmt::Debug> PlainReturnDebug for &ReturnProbe<'_, T> {
+    fn observe_return_debug(&self) -> Option<serde_json::Value> {
+        Some(
+            text::formatted(format_args!("{:?}", self.0), MAX_RETURN_TEXT_BYTES)
+                .0
+                .into(),
+        )
+    }
+}
+
+/// Records what `ret` took as the current span's `return` field.
+pub fn record_return(value: Option<serde_json::Value>) {
+    if let (Some(value), Some(context)) = (value, crate::model::context::current()) {
+        crate::runtime::recorded::record_value(context.span_id, "return", value);
+    }
+}
+
 /// A type name without module paths: `chat::db::QueryError` becomes
 /// `QueryError`, `alloc::boxed::Box<dyn core::error::Error>` becomes
 /// `Box<dyn Error>`.
