@@ -138,6 +138,8 @@ pub mod record {
 #[cfg(feature = "http")]
 pub use observe_core::http;
 
+pub mod testing;
+
 /// The bridge from `tracing`: [`ObserveLayer`](tracing::ObserveLayer), a
 /// `tracing_subscriber` layer whose spans and events join the same
 /// correlation chains as `#[observed]` calls. Needs the `tracing` feature.
