@@ -101,8 +101,9 @@ pub use observe_core::runtime::recorded::{CurrentSpan, current_span};
 pub use observe_core::delivery::{breaker, sanitize, sink};
 pub use observe_core::model::{context, error_payload, registry};
 pub use observe_core::read::reader;
-/// Declares an application's own registry; see the [`registry`](mod@registry) module.
-pub use observe_core::registry;
+#[doc = include_str!("docs/registry.md")]
+#[doc(inline)]
+pub use observe_macros::registry;
 
 /// Low-level emission, for integrations that need what `emit!` and
 /// `#[observed]` do not offer (a bridge from another instrumentation
@@ -160,6 +161,7 @@ pub use observe_macros::emit;
 pub mod __private {
     pub use observe_core;
     pub use observe_core::delivery::pipeline::{emit_event, enabled};
+    pub use observe_core::model::registry::{closest_const, const_str_eq};
     pub use observe_core::runtime::emit::{PayloadBuilder, error_payload, to_payload};
     pub use observe_core::runtime::observed::{
         CallSite, DebugMessage, DebugPreview, DisplayMessage, DisplayPreview, ErrTerminal,

@@ -1,4 +1,4 @@
-//! Procedural macros of `observe`: `#[observed]` and `emit!`.
+//! Procedural macros of `observe`: `#[observed]`, `emit!` and `registry!`.
 //!
 //! Use them through the `observe` crate, which re-exports them. The generated
 //! code calls the runtime through the hidden `observe::__private` module,
@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod args;
+mod declare;
 mod emit;
 mod observed;
 mod registry;
@@ -32,6 +33,16 @@ pub fn observed(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn emit(input: TokenStream) -> TokenStream {
     emit::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Declares an application's own registry of event types and processors.
+///
+/// See the `observe` crate's documentation of `registry!`.
+#[proc_macro]
+pub fn registry(input: TokenStream) -> TokenStream {
+    declare::expand(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

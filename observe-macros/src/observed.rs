@@ -47,11 +47,6 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Failu
     }
     let args = Args::parse(attr, &argument_names(&function))?;
     let krate = &args.krate;
-    let processor_ident = Ident::new(&args.processor.value(), args.processor.span());
-    let registry = match &args.registry {
-        Some(path) => quote!(#path),
-        None => quote!(#krate::registry),
-    };
     let name = match &args.name {
         Some(name) => quote!(#name),
         None => {
@@ -59,9 +54,20 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Failu
             quote!(#ident)
         }
     };
+    let processor = match &args.registry {
+        // An application's registry is another macro's output: its
+        // processors are looked up when the program compiles, and a
+        // misspelling is reported on the string with the closest name.
+        Some(path) => crate::declare::processor_ref(&quote!(#path), &args.processor),
+        // The built-in processor was checked here already.
+        None => {
+            let processor = Ident::new(&args.processor.value(), args.processor.span());
+            quote_spanned! {args.processor.span()=> &#krate::registry::processors::#processor}
+        }
+    };
     let call_site = quote_spanned! {args.processor.span()=>
         static __OBSERVE_CALL: #krate::__private::CallSite = #krate::__private::CallSite::new(
-            &#registry::processors::#processor_ident,
+            #processor,
             #name,
             ::core::module_path!(),
         );

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::model::registry::const_str_eq;
+
 /// Declares the built-in [`EventType`] enum from the one table in
 /// [`builtin`](crate::model::registry::builtin): a variant, a wire name and
 /// a doc line per type.
@@ -21,7 +23,7 @@ macro_rules! define_event_types {
         /// snake_case name, for example `retrieval_started`.
         ///
         /// An application can declare types of its own with
-        /// [`registry!`](crate::registry!); they appear here as
+        /// `observe::registry!`; they appear here as
         /// [`EventType::Custom`], which only that macro can construct, so
         /// every type is still checked when the program compiles.
         ///
@@ -37,7 +39,7 @@ macro_rules! define_event_types {
         pub enum EventType {
             $( $(#[$meta])* $variant, )*
             /// A type from an application's own registry, declared with
-            /// [`registry!`](crate::registry!).
+            /// `observe::registry!`.
             Custom(CustomEventType),
         }
 
@@ -59,7 +61,7 @@ macro_rules! define_event_types {
 crate::model::registry::builtin!(define_event_types);
 
 /// An event type declared in an application's registry with
-/// [`registry!`](crate::registry!); only that macro makes one, after checking
+/// `observe::registry!`; only that macro makes one, after checking
 /// its name at compile time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CustomEventType {
@@ -69,7 +71,7 @@ pub struct CustomEventType {
 }
 
 impl CustomEventType {
-    /// Used by [`registry!`](crate::registry!), which checks `name` first.
+    /// Used by `observe::registry!`, which checks `name` first.
     #[doc(hidden)]
     pub const fn __declare(name: &'static &'static str) -> CustomEventType {
         assert_valid_event_name(name);
@@ -134,7 +136,7 @@ pub struct UnknownEventType {
 }
 
 /// Checks an application's event type name at compile time (it runs in
-/// const evaluation when [`registry!`](crate::registry!) declares a type):
+/// const evaluation when `observe::registry!` declares a type):
 /// snake_case ASCII, starting with a letter, at most 64 bytes, and not a
 /// built-in name.
 const fn assert_valid_event_name(name: &str) {
@@ -164,19 +166,4 @@ const fn assert_valid_event_name(name: &str) {
         );
         t += 1;
     }
-}
-
-const fn const_str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }

@@ -1,6 +1,6 @@
 //! Registries: the built-in processors (each with its started and complete
-//! event types), and [`registry!`](crate::registry!) for an application's own
-//! event types and processors.
+//! event types), [`Processor`], which `observe::registry!` also makes for an
+//! application's own processors, and the const helpers of its lookup.
 //!
 //! `#[observed(processor = "...")]` resolves the processor name in a
 //! registry's `processors` module at compile time, so a processor that is
@@ -108,123 +108,107 @@ macro_rules! define_processors {
 
 builtin!(define_processors);
 
-/// Declares an application's own registry: its event types and its
-/// processors, checked when the program compiles.
-///
-/// The module it makes holds an `EventType` enum (convertible into
-/// [`observe::EventType`](crate::EventType), so `emit!` takes it) and a
-/// `processors` module for `#[observed(registry = path, processor = "...")]`.
-/// A wire name that is not snake_case, or that repeats a built-in name, is a
-/// compile error.
-///
-/// ```
-/// observe_core::registry! {
-///     /// The reranking service's events.
-///     pub mod events {
-///         event_types {
-///             /// Reranking started.
-///             RerankStarted = "rerank_started",
-///             /// Reranking finished.
-///             RerankComplete = "rerank_complete",
-///             /// A cached ranking was used.
-///             CacheHit = "cache_hit",
-///         }
-///         processors {
-///             /// Reorders retrieved documents.
-///             rerank: RerankStarted => RerankComplete,
-///         }
-///     }
-/// }
-///
-/// let cache_hit: observe_core::EventType = events::EventType::CacheHit.into();
-/// assert_eq!(cache_hit.as_str(), "cache_hit");
-/// assert_eq!(events::processors::rerank.started.as_str(), "rerank_started");
-/// assert_eq!(events::EventType::parse("cache_hit"), Some(cache_hit));
-/// assert_eq!(events::EventType::parse("llm_started"), Some(observe_core::EventType::LlmStarted));
-/// ```
-///
-/// ```compile_fail
-/// observe_core::registry! {
-///     pub mod events {
-///         event_types { CacheHit = "Cache-Hit" }
-///         processors {}
-///     }
-/// }
-/// let _: observe_core::EventType = events::EventType::CacheHit.into();
-/// ```
-#[macro_export]
-macro_rules! registry {
-    (
-        $(#[$meta:meta])*
-        $vis:vis mod $module:ident {
-            event_types {
-                $( $(#[$type_meta:meta])* $variant:ident = $name:literal ),* $(,)?
-            }
-            processors {
-                $( $(#[$processor_meta:meta])* $processor:ident : $started:ident => $complete:ident ),* $(,)?
+/// Whether `a` and `b` are the same text, in const evaluation (for the
+/// lookup that `observe::registry!` generates).
+#[doc(hidden)]
+pub const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Longest name [`closest_const`] compares.
+const MAX_COMPARED: usize = 64;
+
+/// The index of the candidate closest to `name` by edit distance (over
+/// bytes), if one is close enough to be a misspelling: at most a quarter of
+/// its length changed, or two bytes. In const evaluation, for the lookup
+/// that `observe::registry!` generates.
+#[doc(hidden)]
+pub const fn closest_const(name: &str, candidates: &[&str]) -> Option<usize> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut c = 0;
+    while c < candidates.len() {
+        let candidate = candidates[c];
+        if let Some(distance) = edit_distance_const(name.as_bytes(), candidate.as_bytes()) {
+            let limit = if candidate.len() / 4 > 2 {
+                candidate.len() / 4
+            } else {
+                2
+            };
+            let better = match best {
+                Some((_, d)) => distance < d,
+                None => true,
+            };
+            if distance <= limit && better {
+                best = Some((c, distance));
             }
         }
-    ) => {
-        $(#[$meta])*
-        $vis mod $module {
-            /// The event types of this registry.
-            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-            pub enum EventType {
-                $( $(#[$type_meta])* $variant, )*
+        c += 1;
+    }
+    match best {
+        Some((at, _)) => Some(at),
+        None => None,
+    }
+}
+
+/// Levenshtein distance of two byte strings of at most [`MAX_COMPARED`]
+/// bytes, in const evaluation; `None` for longer ones.
+const fn edit_distance_const(a: &[u8], b: &[u8]) -> Option<usize> {
+    if a.len() > MAX_COMPARED || b.len() > MAX_COMPARED {
+        return None;
+    }
+    let mut row = [0usize; MAX_COMPARED + 1];
+    let mut j = 0;
+    while j <= b.len() {
+        row[j] = j;
+        j += 1;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        let mut j = 0;
+        while j < b.len() {
+            let substitute = diagonal + if a[i] == b[j] { 0 } else { 1 };
+            let delete = row[j + 1] + 1;
+            let insert = row[j] + 1;
+            let mut next = substitute;
+            if delete < next {
+                next = delete;
             }
-
-            impl EventType {
-                /// Every type of this registry.
-                pub const ALL: &'static [EventType] = &[$(EventType::$variant),*];
-
-                /// The wire name.
-                pub const fn as_str(self) -> &'static str {
-                    match self {
-                        $( EventType::$variant => $name, )*
-                    }
-                }
-
-                /// This type as an [`observe::EventType`](crate::EventType)
-                /// (checked when the program compiles).
-                pub const fn custom(self) -> $crate::model::event_type::CustomEventType {
-                    match self {
-                        $( EventType::$variant => {
-                            const TYPE: $crate::model::event_type::CustomEventType =
-                                $crate::model::event_type::CustomEventType::__declare(&$name);
-                            TYPE
-                        } )*
-                    }
-                }
-
-                /// The type registered under `name`, in this registry or in
-                /// the built-in one (for readers of this application's events).
-                pub fn parse(name: &str) -> ::core::option::Option<$crate::EventType> {
-                    EventType::ALL
-                        .iter()
-                        .find(|t| t.as_str() == name)
-                        .map(|t| $crate::EventType::from(*t))
-                        .or_else(|| $crate::EventType::parse(name).ok())
-                }
+            if insert < next {
+                next = insert;
             }
-
-            impl ::core::convert::From<EventType> for $crate::EventType {
-                fn from(event_type: EventType) -> $crate::EventType {
-                    $crate::EventType::Custom(event_type.custom())
-                }
-            }
-
-            /// The processors of this registry.
-            #[allow(non_upper_case_globals)]
-            pub mod processors {
-                $(
-                    $(#[$processor_meta])*
-                    pub static $processor: $crate::model::registry::Processor = $crate::model::registry::Processor {
-                        name: ::core::stringify!($processor),
-                        started: $crate::EventType::Custom(super::EventType::$started.custom()),
-                        complete: $crate::EventType::Custom(super::EventType::$complete.custom()),
-                    };
-                )*
-            }
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+            j += 1;
         }
-    };
+        i += 1;
+    }
+    Some(row[b.len()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_names_are_found_in_const_evaluation() {
+        const NAMES: [&str; 3] = ["rerank", "summarize", "cache"];
+        const FOUND: Option<usize> = closest_const("rerrank", &NAMES);
+        assert_eq!(FOUND, Some(0));
+        assert_eq!(closest_const("sumarize", &NAMES), Some(1));
+        assert_eq!(closest_const("billing", &NAMES), None);
+        assert!(const_str_eq("cache", "cache") && !const_str_eq("cache", "cachE"));
+    }
 }
