@@ -38,7 +38,8 @@
 #![deny(missing_docs)]
 
 pub use observe_core::delivery::pipeline::{
-    Config, FlushOutcome, Guard, InitError, Stats, emit_event, flush, stats,
+    Config, FlushOutcome, Guard, InitError, NOTICE_ENV, Stats, emit_event, flush,
+    silence_not_installed_notice, stats,
 };
 
 /// Installs the global pipeline; emitting does nothing until this is

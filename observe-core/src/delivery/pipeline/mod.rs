@@ -55,6 +55,7 @@
 
 mod config;
 mod diagnostics;
+mod notice;
 mod raw;
 mod record;
 mod stats;
@@ -74,6 +75,7 @@ pub use config::{
     DEFAULT_BREAKER_THRESHOLD, DEFAULT_DROP_NOTICE_INTERVAL, DEFAULT_QUEUE_BYTES,
     DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
 };
+pub use notice::{NOTICE_ENV, silence_not_installed_notice};
 pub(crate) use record::submit_bare;
 pub use record::{ErrorRecord, FieldValue, Record, RecordPayload, emit_event, enabled, submit};
 pub use stats::Stats;
@@ -299,6 +301,11 @@ pub fn on_pipeline_thread() -> bool {
 /// Marks the calling thread as one of the pipeline's own.
 pub(crate) fn mark_pipeline_thread() {
     let _ = PIPELINE_THREAD.try_with(|flag| flag.set(true));
+}
+
+/// Whether a pipeline was ever installed in this process.
+pub(crate) fn ever_installed() -> bool {
+    !LAST.load(Ordering::Relaxed).is_null()
 }
 
 /// The installed pipeline, if any: one atomic load.

@@ -344,9 +344,18 @@ const MAX_UNSTRUCTURED_MESSAGE_BYTES: usize = crate::model::error_payload::MAX_P
 
 /// Whether a pipeline is installed: one atomic load. Call sites may use it
 /// to skip building a payload nobody will receive.
+///
+/// The first time it answers `false` in a process that never installed a
+/// pipeline, it writes one line to standard error saying that events are
+/// not recorded and how to install the pipeline (see
+/// [`silence_not_installed_notice`]).
 #[inline]
 pub fn enabled() -> bool {
-    super::installed().is_some()
+    if super::installed().is_some() {
+        return true;
+    }
+    super::notice::not_installed();
+    false
 }
 
 /// Hands a record to the installed pipeline; does nothing (one atomic load)
