@@ -70,7 +70,10 @@ fn instrumented_code_without_a_pipeline_says_so_once() {
 
 #[test]
 fn the_notice_can_be_silenced() {
-    assert_eq!(notices(&stderr_of("calls", &[(observe::NOTICE_ENV, "1")])), 0);
+    assert_eq!(
+        notices(&stderr_of("calls", &[(observe::NOTICE_ENV, "1")])),
+        0
+    );
     assert_eq!(notices(&stderr_of("silenced", &[])), 0);
 }
 

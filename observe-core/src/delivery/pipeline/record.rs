@@ -348,7 +348,7 @@ const MAX_UNSTRUCTURED_MESSAGE_BYTES: usize = crate::model::error_payload::MAX_P
 /// The first time it answers `false` in a process that never installed a
 /// pipeline, it writes one line to standard error saying that events are
 /// not recorded and how to install the pipeline (see
-/// [`silence_not_installed_notice`]).
+/// [`silence_not_installed_notice`](super::silence_not_installed_notice)).
 #[inline]
 pub fn enabled() -> bool {
     if super::installed().is_some() {

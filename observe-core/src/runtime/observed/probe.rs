@@ -86,6 +86,8 @@ impl<T> OkTerminal for &Probe<'_, T> {
     label = "this error type has no `Display`",
     note = "implement `std::fmt::Display` for it, or write `#[observed(err(Debug), ...)]` to use `Debug`"
 )]
+// Hidden, with its blanket impl, from the page of every `Display` type.
+#[doc(hidden)]
 pub trait DisplayMessage {
     /// The message.
     fn observe_message(&self) -> String;
@@ -103,6 +105,7 @@ impl<T: fmt::Display + ?Sized> DisplayMessage for T {
     label = "this error type has no `Debug`",
     note = "derive `Debug` for it, or drop `err(Debug)` to use `Display`"
 )]
+#[doc(hidden)]
 pub trait DebugMessage {
     /// The message.
     fn observe_message(&self) -> String;
