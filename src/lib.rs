@@ -38,7 +38,7 @@
 #![deny(missing_docs)]
 
 pub use observe_core::delivery::pipeline::{
-    Config, FlushOutcome, Guard, InitError, Stats, emit_event, flush, stats,
+    Config, FlushOutcome, Guard, InitError, SinkOptions, SinkStats, Stats, emit_event, flush, stats,
 };
 
 /// Installs the global pipeline; emitting does nothing until this is

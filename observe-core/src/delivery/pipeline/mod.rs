@@ -55,6 +55,8 @@
 
 mod config;
 mod diagnostics;
+mod lane;
+mod outlets;
 mod raw;
 mod record;
 mod stats;
@@ -72,13 +74,13 @@ use crossbeam_queue::ArrayQueue;
 pub use config::{
     Config, DEFAULT_BATCH_LINGER, DEFAULT_BATCH_SIZE, DEFAULT_BREAKER_OPEN,
     DEFAULT_BREAKER_THRESHOLD, DEFAULT_DROP_NOTICE_INTERVAL, DEFAULT_QUEUE_BYTES,
-    DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, SinkOptions,
 };
 pub(crate) use record::submit_bare;
 pub use record::{ErrorRecord, Record, RecordPayload, emit_event, enabled, submit};
-pub use stats::Stats;
+pub use stats::{SinkStats, Stats};
 
-use stats::Counters;
+use stats::{Counters, DropCounts, LaneCounters};
 
 /// The installed pipeline, or null. Pipelines are leaked on purpose (see
 /// [`init`]), so a pointer read here stays valid forever.
@@ -106,6 +108,10 @@ pub(crate) struct Shared {
     queued_bytes: Padded<AtomicUsize>,
     worker: OnceLock<Thread>,
     counters: Counters,
+    /// Each sink's counters, in the configured order.
+    lanes: Box<[LaneCounters]>,
+    /// Each sink's name, in the same order.
+    lane_names: Box<[&'static str]>,
     flush_requested: AtomicU64,
     shutdown: AtomicBool,
     /// When shutdown began (set before `shutdown`).
@@ -273,8 +279,15 @@ impl Shared {
         }
     }
 
+    /// The drops so far, by reason (what the first sink lost included).
+    fn dropped_by_reason(&self) -> DropCounts {
+        self.counters.dropped_by_reason(&self.lanes[0])
+    }
+
     fn stats(&self) -> Stats {
-        let mut stats = self.counters.snapshot(self.queue.len());
+        let mut stats = self
+            .counters
+            .snapshot(self.queue.len(), &self.lanes, &self.lane_names);
         stats.queued_bytes = self.queued_bytes.0.load(Ordering::Relaxed) as u64;
         stats.queue_byte_budget = self.byte_budget as u64;
         stats
@@ -309,11 +322,12 @@ pub enum InitError {
 /// do that); each `init` allocates a pipeline (mostly its queue) that is
 /// never freed, so that an emitting thread racing with shutdown can never
 /// touch freed memory. Re-initializing is meant for tests, not for a loop.
-pub fn init(config: Config) -> Result<Guard, InitError> {
+pub fn init(mut config: Config) -> Result<Guard, InitError> {
     let _install = INSTALL.lock().unwrap_or_else(PoisonError::into_inner);
     if installed().is_some() {
         return Err(InitError::AlreadyInstalled);
     }
+    let sinks = config.take_sinks();
     let batch_size = config.batch_size.min(config.queue_capacity);
     let shutdown_timeout = config.shutdown_timeout;
     let shared: &'static Shared = Box::leak(Box::new(Shared {
@@ -325,13 +339,15 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         queued_bytes: Padded(AtomicUsize::new(0)),
         worker: OnceLock::new(),
         counters: Counters::default(),
+        lanes: sinks.iter().map(|_| LaneCounters::default()).collect(),
+        lane_names: sinks.iter().map(|s| s.sink.sink_name()).collect(),
         flush_requested: AtomicU64::new(0),
         shutdown: AtomicBool::new(false),
         shutdown_at: OnceLock::new(),
         control: Mutex::new(Control::default()),
         changed: Condvar::new(),
     }));
-    let worker = worker::Worker::new(shared, config).map_err(InitError::Worker)?;
+    let worker = worker::Worker::new(shared, config, sinks).map_err(InitError::Worker)?;
     let handle = std::thread::Builder::new()
         .name("observe-worker".to_owned())
         .spawn(move || worker.run())
