@@ -111,6 +111,15 @@ pub mod record {
 #[cfg(feature = "http")]
 pub use observe_core::http;
 
+/// The exporters (features `otlp` and `zipkin`): [`OtlpSink`](export::OtlpSink)
+/// and [`ZipkinSink`](export::ZipkinSink), and the event-to-span
+/// [`mapping`](export::mapping) they share. Add one next to the store with
+/// [`Config::add_sink`].
+#[cfg(any(feature = "otlp", feature = "zipkin"))]
+pub mod export {
+    pub use observe_export::*;
+}
+
 #[doc = include_str!("docs/observed.md")]
 #[doc(inline)]
 pub use observe_macros::observed;
