@@ -37,6 +37,31 @@ fn otlp(receiver: &Receiver) -> OtlpSink {
         .service_name("tests")
 }
 
+/// Installs a pipeline with `sink` alone, `fallback` and a captured
+/// diagnostics writer (returned).
+fn install(sink: OtlpSink, fallback: Capture) -> (observe::Guard, Capture) {
+    let diagnostics = Capture::default();
+    let guard = observe::init(
+        Config::default()
+            .sink(sink)
+            .fallback(fallback)
+            .diagnostics(diagnostics.clone()),
+    )
+    .unwrap();
+    (guard, diagnostics)
+}
+
+/// Emits `n` spans, flushes, shuts down; the stats before the shutdown.
+fn emit_and_stop(guard: observe::Guard, n: u64) -> observe::Stats {
+    for i in 0..n {
+        emit_span(i);
+    }
+    assert_eq!(flush(Duration::from_secs(20)), FlushOutcome::Flushed);
+    let s = stats();
+    assert_eq!(guard.shutdown(), FlushOutcome::Flushed);
+    s
+}
+
 fn adds_up(s: &SinkStats) {
     assert_eq!(
         s.received,
@@ -63,20 +88,8 @@ fn a_503_with_retry_after_then_200_is_delivered_once() {
         }],
         Answer::ok(),
     );
-    let diagnostics = Capture::default();
-    let guard = observe::init(
-        Config::default()
-            .sink(otlp(&receiver))
-            .fallback(Capture::default())
-            .diagnostics(diagnostics.clone()),
-    )
-    .unwrap();
-    for n in 0..10 {
-        emit_span(n);
-    }
-    assert_eq!(flush(Duration::from_secs(20)), FlushOutcome::Flushed);
-    let s = stats();
-    assert_eq!(guard.shutdown(), FlushOutcome::Flushed);
+    let (guard, diagnostics) = install(otlp(&receiver), Capture::default());
+    let s = emit_and_stop(guard, 10);
 
     assert_eq!(
         (s.written, s.failed_writes, s.fallen_back),
@@ -183,18 +196,8 @@ fn a_400_counts_as_failed_and_is_not_retried() {
         },
     );
     let fallback = Capture::default();
-    let diagnostics = Capture::default();
-    let guard = observe::init(
-        Config::default()
-            .sink(otlp(&receiver))
-            .fallback(fallback.clone())
-            .diagnostics(diagnostics.clone()),
-    )
-    .unwrap();
-    emit_span(1);
-    assert_eq!(flush(Duration::from_secs(10)), FlushOutcome::Flushed);
-    let s = stats();
-    assert_eq!(guard.shutdown(), FlushOutcome::Flushed);
+    let (guard, diagnostics) = install(otlp(&receiver), fallback.clone());
+    let s = emit_and_stop(guard, 1);
     assert_eq!(
         (s.failed_writes, s.fallen_back, s.written),
         (1, 1, 0),
@@ -228,20 +231,8 @@ fn a_partial_success_is_counted_and_reported() {
             body,
         },
     );
-    let diagnostics = Capture::default();
-    let guard = observe::init(
-        Config::default()
-            .sink(otlp(&receiver))
-            .fallback(Capture::default())
-            .diagnostics(diagnostics.clone()),
-    )
-    .unwrap();
-    for n in 0..3 {
-        emit_span(n);
-    }
-    assert_eq!(flush(Duration::from_secs(10)), FlushOutcome::Flushed);
-    let s = stats();
-    assert_eq!(guard.shutdown(), FlushOutcome::Flushed);
+    let (guard, diagnostics) = install(otlp(&receiver), Capture::default());
+    let s = emit_and_stop(guard, 3);
     assert_eq!((s.written, s.sinks[0].rejected), (3, 2), "{s:?}");
     let text = diagnostics.text();
     assert!(text.contains("rejected 2 items"), "{text}");
@@ -252,16 +243,9 @@ fn a_partial_success_is_counted_and_reported() {
 fn gzip_and_json_are_sent_as_configured() {
     let _serial = serial();
     let receiver = Receiver::accepting();
-    let guard = observe::init(
-        Config::default()
-            .sink(otlp(&receiver).gzip(true).protocol(OtlpProtocol::Json))
-            .fallback(Capture::default())
-            .diagnostics(Capture::default()),
-    )
-    .unwrap();
-    emit_span(7);
-    assert_eq!(flush(Duration::from_secs(10)), FlushOutcome::Flushed);
-    assert_eq!(guard.shutdown(), FlushOutcome::Flushed);
+    let sink = otlp(&receiver).gzip(true).protocol(OtlpProtocol::Json);
+    let (guard, _) = install(sink, Capture::default());
+    emit_and_stop(guard, 1);
     let received = receiver.accepted();
     assert_eq!(received.len(), 1);
     assert!(received[0].gzipped);
@@ -324,7 +308,10 @@ fn a_hundred_thousand_events_to_a_slow_receiver_are_all_accounted_for() {
         .map(|s| hex(&s.span_id))
         .collect();
     assert_eq!(delivered.len() as u64, exporter.written, "{exporter:?}");
-    assert_eq!(delivered.iter().collect::<HashSet<_>>().len(), delivered.len());
+    assert_eq!(
+        delivered.iter().collect::<HashSet<_>>().len(),
+        delivered.len()
+    );
     assert!(exporter.written > 0, "{exporter:?}");
     assert_eq!(exporter.failed_writes, 0, "{exporter:?}");
 }

@@ -34,6 +34,13 @@
 //! spelled out in its `error_message`), at most once per interval and once
 //! more at shutdown.
 //!
+//! Several sinks: [`Config::add_sink`] adds sinks next to the first one.
+//! Each gets its own lane: a thread, a writer thread, a circuit breaker,
+//! its write timeout and its counters ([`Stats::sinks`]); the worker hands
+//! every batch to every lane and waits only for the first to finish it, so
+//! a failing or hanging sink never delays another. The top-level delivery
+//! fields of [`Stats`] are the first sink's.
+//!
 //! Sanitization: each event goes through the configured
 //! [`Sanitizer`](crate::delivery::sanitize::Sanitizer); when it changed something, the
 //! report is attached to the payload as `"_redactions": {rule: count}`
@@ -379,7 +386,9 @@ pub enum FlushOutcome {
 /// sink or to the fallback, or until `timeout` passes; says which.
 ///
 /// It blocks the calling thread (never the worker), so from async code call
-/// it where blocking is acceptable, for example at the end of `main`.
+/// it where blocking is acceptable, for example at the end of `main`. With
+/// several sinks it waits for every sink to be done with what it was
+/// handed (each write bounded by that sink's write timeout).
 pub fn flush(timeout: Duration) -> FlushOutcome {
     let Some(shared) = installed() else {
         return FlushOutcome::NotInstalled;

@@ -1,8 +1,10 @@
 //! Where events go: the [`Sink`] trait and the built-in sinks.
 //!
 //! A sink receives batches of sanitized events from the pipeline's worker,
-//! on the worker's own thread and runtime (a tokio current-thread runtime
-//! with timers enabled), never on the application's. A write that returns an
+//! on a writer thread of its own with its own runtime (a tokio
+//! current-thread runtime with timers enabled), never on the application's
+//! and never shared with another sink, so a sink may block that thread
+//! (see [`scope::deadline`] for how long it may take). A write that returns an
 //! error, panics, or exceeds the configured write timeout counts as a failed
 //! write; its batch goes to the fallback writer instead.
 //!
