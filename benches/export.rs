@@ -68,6 +68,9 @@ fn encode_benches(c: &mut Criterion) {
     g.bench_function("zipkin_json", |b| {
         b.iter(|| black_box(zipkin.encode(black_box(&events)).unwrap()))
     });
+    g.bench_function("mapping_only", |b| {
+        b.iter(|| black_box(observe_export::mapping::map_batch(black_box(&events))))
+    });
     g.bench_function("jsonl_lines", |b| {
         let mut out = Vec::with_capacity(1 << 20);
         b.iter(|| {
@@ -176,7 +179,13 @@ fn end_to_end_benches(c: &mut Criterion) {
 
 fn report() {
     println!("\nencoding, per span (budget: under 2000 ns):");
-    for name in ["otlp_protobuf", "otlp_json", "zipkin_json", "jsonl_lines"] {
+    for name in [
+        "otlp_protobuf",
+        "otlp_json",
+        "zipkin_json",
+        "mapping_only",
+        "jsonl_lines",
+    ] {
         if let Some(ns) = common::mean_ns("export_encode", name) {
             println!("  {name:<14} {:>8.1} ns/span", ns / BATCH as f64);
         }

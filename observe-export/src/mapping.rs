@@ -128,12 +128,18 @@ pub fn is_terminal(event: &Event) -> bool {
 /// assert_eq!(spans[0].events[0].name, "retrieval_started");
 /// ```
 pub fn map_batch(batch: &[Event]) -> Vec<SpanData> {
-    let mut spans: Vec<SpanData> = Vec::with_capacity(batch.len() / 2 + 1);
-    let mut by_span: HashMap<(u128, u64), usize> = HashMap::new();
-    for event in batch.iter().filter(|e| is_terminal(e)) {
-        let key = (event.correlation_id.as_u128(), event.span_id.get());
-        by_span.entry(key).or_insert(spans.len());
-        spans.push(map_terminal(event));
+    let mut spans: Vec<SpanData> = batch
+        .iter()
+        .filter(|e| is_terminal(e))
+        .map(map_terminal)
+        .collect();
+    if spans.len() == batch.len() {
+        return spans;
+    }
+    let mut by_span: HashMap<(u128, u64), usize> = HashMap::with_capacity(spans.len());
+    for (i, span) in spans.iter().enumerate() {
+        let key = (u128::from_be_bytes(span.trace_id), span.span_id);
+        by_span.entry(key).or_insert(i);
     }
     for event in batch.iter().filter(|e| !is_terminal(e)) {
         let key = (event.correlation_id.as_u128(), event.span_id.get());
@@ -261,7 +267,7 @@ fn exception(event: &Event, at: u64) -> SpanEventData {
 
 /// A non-terminal event on its span.
 fn span_event(event: &Event) -> SpanEventData {
-    let mut attributes = vec![str_attr("observe.event_id", &event.event_id.to_string())];
+    let mut attributes = vec![event_id_attr(event)];
     scalar_attributes(event, &mut attributes);
     SpanEventData {
         time_unix_nanos: nanos(event.timestamp.unix_micros()),
@@ -296,7 +302,7 @@ fn point_span(event: &Event) -> SpanData {
 fn observe_attributes(event: &Event) -> Vec<Attribute> {
     let mut attributes = Vec::with_capacity(event.payload.len() + 4);
     attributes.push(str_attr("observe.event_type", event.event_type.as_str()));
-    attributes.push(str_attr("observe.event_id", &event.event_id.to_string()));
+    attributes.push(event_id_attr(event));
     if let Some(processor) = &event.processor {
         attributes.push(str_attr("observe.processor", processor));
     }
@@ -318,6 +324,13 @@ fn scalar_attributes(event: &Event, into: &mut Vec<Attribute>) {
         };
         into.push((key.clone(), value));
     }
+}
+
+/// `observe.event_id`, the id written as a hyphenated UUID.
+fn event_id_attr(event: &Event) -> Attribute {
+    let mut buffer = [0u8; 36];
+    let id = event.event_id.hyphenated().encode_lower(&mut buffer);
+    str_attr("observe.event_id", id)
 }
 
 fn str_attr(key: &str, value: &str) -> Attribute {

@@ -112,7 +112,15 @@ pub fn to_protobuf(request: &ExportTraceServiceRequest) -> Vec<u8> {
 
 /// The request as OTLP JSON.
 pub fn to_json(request: &ExportTraceServiceRequest) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(request)
+    let spans: usize = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
+    let mut body = Vec::with_capacity(256 + spans * 1024);
+    serde_json::to_writer(&mut body, request)?;
+    Ok(body)
 }
 
 /// The spans a receiver rejected and why, from its answer (protobuf or

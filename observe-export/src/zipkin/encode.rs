@@ -4,60 +4,106 @@
 //! local spans), string-valued tags and an `error` tag on failures. Pure:
 //! no network.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
-use crate::mapping::{SpanData, SpanKind, SpanStatus};
+use crate::mapping::{Attribute, SpanData, SpanKind, SpanStatus};
 
-/// The JSON array of a batch's spans.
-pub fn spans(service_name: &str, spans: Vec<SpanData>) -> Value {
-    Value::Array(spans.into_iter().map(|s| span(service_name, s)).collect())
+/// One span as Zipkin v2 writes it (field names as on the wire).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZipkinSpan<'a> {
+    trace_id: String,
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_id: Option<String>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    timestamp: u64,
+    duration: u64,
+    local_endpoint: Endpoint<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    annotations: Vec<Annotation>,
+    tags: Tags,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Endpoint<'a> {
+    service_name: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct Annotation {
+    timestamp: u64,
+    value: String,
+}
+
+/// Tags in order, every value written as a string; a later tag with the
+/// same key is left out (Zipkin tags are a map).
+#[derive(Debug, Default)]
+struct Tags(Vec<Attribute>);
+
+impl Serialize for Tags {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            if self.0[..i].iter().any(|(k, _)| k == key) {
+                continue;
+            }
+            map.serialize_entry(key, &value.to_text())?;
+        }
+        map.end()
+    }
+}
+
+/// The spans of a batch.
+pub fn spans(service_name: &str, spans: Vec<SpanData>) -> Vec<ZipkinSpan<'_>> {
+    spans.into_iter().map(|s| span(service_name, s)).collect()
 }
 
 /// One span.
-pub fn span(service_name: &str, data: SpanData) -> Value {
+pub fn span(service_name: &str, data: SpanData) -> ZipkinSpan<'_> {
     let start = data.start_unix_nanos / 1000;
     let duration = (data.end_unix_nanos / 1000).saturating_sub(start).max(1);
-    let mut tags = Map::new();
-    for (key, value) in data.attributes {
-        tags.insert(key, Value::String(value.to_text()));
-    }
+    let mut tags = Vec::with_capacity(data.attributes.len() + 4);
     if let SpanStatus::Error(message) = data.status {
-        tags.insert("error".to_owned(), Value::String(message));
+        tags.push(("error".to_owned(), crate::mapping::AttrValue::Str(message)));
     }
+    tags.extend(data.attributes);
     let mut annotations = Vec::with_capacity(data.events.len());
     for event in data.events {
+        annotations.push(Annotation {
+            timestamp: event.time_unix_nanos / 1000,
+            value: event.name.clone(),
+        });
         if event.name == "exception" {
-            for (key, value) in event.attributes {
-                tags.insert(key, Value::String(value.to_text()));
-            }
+            tags.extend(event.attributes);
         }
-        annotations.push(json!({ "timestamp": event.time_unix_nanos / 1000, "value": event.name }));
     }
-    let mut span = Map::new();
-    span.insert("traceId".into(), hex(&data.trace_id).into());
-    span.insert("id".into(), format!("{:016x}", data.span_id).into());
-    if let Some(parent) = data.parent_span_id {
-        span.insert("parentId".into(), format!("{parent:016x}").into());
+    ZipkinSpan {
+        trace_id: hex(&data.trace_id),
+        id: format!("{:016x}", data.span_id),
+        parent_id: data.parent_span_id.map(|p| format!("{p:016x}")),
+        name: data.name,
+        kind: (data.kind == SpanKind::Server).then_some("SERVER"),
+        timestamp: start,
+        duration,
+        local_endpoint: Endpoint { service_name },
+        annotations,
+        tags: Tags(tags),
     }
-    span.insert("name".into(), data.name.into());
-    if data.kind == SpanKind::Server {
-        span.insert("kind".into(), "SERVER".into());
-    }
-    span.insert("timestamp".into(), start.into());
-    span.insert("duration".into(), duration.into());
-    span.insert(
-        "localEndpoint".into(),
-        json!({ "serviceName": service_name }),
-    );
-    if !annotations.is_empty() {
-        span.insert("annotations".into(), annotations.into());
-    }
-    span.insert("tags".into(), Value::Object(tags));
-    Value::Object(span)
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -84,12 +130,16 @@ mod tests {
         }
     }
 
+    fn json(span: ZipkinSpan<'_>) -> serde_json::Value {
+        serde_json::to_value(span).unwrap()
+    }
+
     #[test]
     fn ids_times_kind_and_tags_follow_zipkin_v2() {
-        let local = span(
+        let local = json(span(
             "chat",
             data(SpanKind::Internal, SpanStatus::Error("boom".into())),
-        );
+        ));
         assert_eq!(local["traceId"], "ab".repeat(16));
         assert_eq!(local["id"], "00f067aa0ba902b7");
         assert_eq!(local["parentId"], "0000000000000001");
@@ -101,8 +151,18 @@ mod tests {
         assert_eq!(local["tags"]["exception.type"], "Timeout");
         assert_eq!(local["annotations"][0]["value"], "exception");
         assert_eq!(local["localEndpoint"]["serviceName"], "chat");
-        let server = span("chat", data(SpanKind::Server, SpanStatus::Unset));
+        let server = json(span("chat", data(SpanKind::Server, SpanStatus::Unset)));
         assert_eq!(server["kind"], "SERVER");
         assert!(server["tags"].get("error").is_none());
+    }
+
+    #[test]
+    fn a_repeated_tag_keeps_its_first_value() {
+        let mut d = data(SpanKind::Internal, SpanStatus::Error("first".into()));
+        d.attributes
+            .push(("error".into(), AttrValue::Str("payload's".into())));
+        let text = serde_json::to_string(&span("s", d)).unwrap();
+        assert_eq!(text.matches("\"error\":").count(), 1, "{text}");
+        assert!(text.contains("\"error\":\"first\""), "{text}");
     }
 }

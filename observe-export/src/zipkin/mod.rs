@@ -103,8 +103,9 @@ impl ZipkinSink {
         if spans.is_empty() {
             return Ok(None);
         }
-        serde_json::to_vec(&encode::spans(&self.service_name, spans))
-            .map(Some)
+        let mut body = Vec::with_capacity(spans.len() * 768);
+        serde_json::to_writer(&mut body, &encode::spans(&self.service_name, spans))
+            .map(|()| Some(body))
             .map_err(|e| SinkError::new(format!("encoding Zipkin JSON failed: {e}")))
     }
 }
