@@ -315,3 +315,31 @@ fn a_hundred_thousand_events_to_a_slow_receiver_are_all_accounted_for() {
     assert!(exporter.written > 0, "{exporter:?}");
     assert_eq!(exporter.failed_writes, 0, "{exporter:?}");
 }
+
+/// HTTPS goes through the TLS stack: against a plain-HTTP receiver the
+/// handshake fails (a certificate-less peer), the scheme is not refused.
+#[test]
+fn https_endpoints_go_through_tls() {
+    use observe::sink::Sink;
+    let plain = Receiver::accepting();
+    let sink = OtlpSink::new(&format!("https://{}", plain.addr))
+        .unwrap()
+        .timeout(Duration::from_millis(500));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let ctx = CorrelationContext::new_root();
+    let mut event = Event::new(EventType::LlmComplete, &ctx).with_processor("llm");
+    event.outcome = Some(Outcome::Ok);
+    let error = runtime
+        .block_on(sink.write_batch(&[event]))
+        .unwrap_err()
+        .to_string();
+    // rustls's error for a peer that does not answer with TLS records.
+    assert!(error.contains("InvalidContentType"), "{error}");
+    assert!(
+        plain.accepted().is_empty(),
+        "nothing was accepted over plain HTTP"
+    );
+}
