@@ -38,7 +38,7 @@
 //! | kind | `SERVER` for the request span, `INTERNAL` otherwise (Zipkin: `SERVER`, or no kind) |
 //! | status | `ERROR` with the error's message for outcomes `error` and `panic` (for a 5xx response `HTTP status 503`); unset for `ok` and `cancelled` (Zipkin: an `error` tag) |
 //! | `exception` span event | on `error_occurred`: `exception.type`, `exception.message`, `exception.stacktrace` (the frames, one per line) from the `ErrorPayload` |
-//! | attributes | `observe.event_type`, `observe.event_id`, `observe.processor`, `observe.outcome` (every outcome, `cancelled` included), then the sanitized payload's scalar fields under their own names (objects, arrays and nulls left out; Zipkin tags: all as strings) |
+//! | attributes | `observe.event_type`, `observe.event_id`, `observe.outcome` (every outcome, `cancelled` included; `observe.processor` on point spans, whose name is the event type), then the sanitized payload's scalar fields under their own names (objects, arrays and nulls left out; Zipkin tags: all as strings) |
 //! | any other event (`*_started`, `message_received`, ...) | a span event (Zipkin: annotation) named by its type on its span, with its scalar fields, when that span's terminal event is in the same batch; otherwise a zero-length child span of its span (`observe.point_event = true`, id from the event id's random bits), so nothing is silently dropped |
 //! | resource | `service.name` from the sink (`OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else the executable's name), plus `OTEL_RESOURCE_ATTRIBUTES` (Zipkin: `localEndpoint.serviceName`) |
 #![deny(missing_docs)]

@@ -107,9 +107,9 @@ pub fn is_terminal(event: &Event) -> bool {
     event.outcome.is_some() || event.event_type == EventType::ResponseSent
 }
 
-/// Maps one batch: a span per terminal event, in the batch's order, each
-/// followed by nothing else; the other events as span events or point
-/// spans (see the module documentation).
+/// Maps one batch: a span per terminal event, in the batch's order, then
+/// a point span per event whose span does not end in the batch; the other
+/// events become span events (see the module documentation).
 ///
 /// ```
 /// use observe_core::{CorrelationContext, Event, EventType, Outcome};
@@ -157,7 +157,7 @@ pub fn map_terminal(event: &Event) -> SpanData {
     let duration = event.duration_us.unwrap_or(0).saturating_mul(1000);
     let outcome = event.outcome;
     let server = event.event_type == EventType::ResponseSent && event.processor.is_none();
-    let mut attributes = observe_attributes(event);
+    let mut attributes = observe_attributes(event, false);
     if let Some(outcome) = outcome {
         attributes.push(str_attr("observe.outcome", outcome.as_str()));
     }
@@ -280,7 +280,7 @@ fn span_event(event: &Event) -> SpanEventData {
 /// zero-length child of its span, with an id made from the event's id.
 fn point_span(event: &Event) -> SpanData {
     let at = nanos(event.timestamp.unix_micros());
-    let mut attributes = observe_attributes(event);
+    let mut attributes = observe_attributes(event, true);
     attributes.push(("observe.point_event".to_owned(), AttrValue::Bool(true)));
     scalar_attributes(event, &mut attributes);
     // The low 64 bits of a UUIDv7 are random; zero is not a span id.
@@ -299,11 +299,13 @@ fn point_span(event: &Event) -> SpanData {
     }
 }
 
-fn observe_attributes(event: &Event) -> Vec<Attribute> {
+/// `observe.event_type` and `observe.event_id`; `observe.processor` only
+/// where the span's name is not the processor already (point spans).
+fn observe_attributes(event: &Event, with_processor: bool) -> Vec<Attribute> {
     let mut attributes = Vec::with_capacity(event.payload.len() + 4);
     attributes.push(str_attr("observe.event_type", event.event_type.as_str()));
     attributes.push(event_id_attr(event));
-    if let Some(processor) = &event.processor {
+    if let Some(processor) = event.processor.as_deref().filter(|_| with_processor) {
         attributes.push(str_attr("observe.processor", processor));
     }
     attributes

@@ -36,7 +36,8 @@ pub(crate) struct Transport {
     timeout: Duration,
 }
 
-/// A successful answer: its body and content type.
+/// A successful answer: its body (an OTLP response may hold a partial
+/// success).
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub(crate) body: Vec<u8>,
