@@ -222,8 +222,13 @@ impl Lane {
                 if self.breaker.state() == BreakerState::Closed
                     && self.breaker.consecutive_failures() == 0
                 {
+                    let goes = if self.use_fallback {
+                        "the batch goes to the fallback"
+                    } else {
+                        "the batch is dropped for this sink and counted (it has no fallback)"
+                    };
                     self.outlets.diagnostics().line(format_args!(
-                        "{}sink write of {} events failed ({failure}); the batch goes to the fallback",
+                        "{}sink write of {} events failed ({failure}); {goes}",
                         self.label,
                         batch.len()
                     ));
