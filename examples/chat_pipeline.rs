@@ -9,7 +9,13 @@
 //! file back, as a consumer would, and prints each request's correlation
 //! chain as a tree, followed by the pipeline's stats.
 //!
-//! Run: `cargo run --example chat_pipeline [-- path/to/events.jsonl]`
+//! When `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`)
+//! or `OTEL_EXPORTER_ZIPKIN_ENDPOINT` is set, the events also go, as spans,
+//! to that OTLP/HTTP receiver or Zipkin collector (a sink next to the file,
+//! with its own breaker: a receiver that is down costs the demo nothing).
+//!
+//! Run: `cargo run --example chat_pipeline [-- path/to/events.jsonl]`, or
+//! `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 cargo run --example chat_pipeline`
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,7 +23,10 @@ use std::time::Duration;
 
 use observe::reader::JsonlReader;
 use observe::sink::JsonlSink;
-use observe::{Config, CorrelationContext, Event, EventType, FutureExt, Outcome, SpanId};
+use observe::{
+    Config, CorrelationContext, Event, EventType, FutureExt, Outcome, SinkOptions, SpanId,
+};
+use observe_export::{OtlpSink, ZipkinSink};
 
 #[derive(Debug)]
 enum ChatError {
@@ -134,12 +143,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The application's own panic hook: observe's hook (installed by init)
     // chains to it, so it still runs for every panic.
     std::panic::set_hook(Box::new(|info| eprintln!("[app panic hook] {info}")));
-    let guard = observe::init(
-        Config::default()
-            .sink(JsonlSink::open(&path)?)
-            .service_name("chat-demo")
-            .batch_linger(Duration::from_millis(20)),
-    )?;
+    let config = Config::default()
+        .sink(JsonlSink::open(&path)?)
+        .service_name("chat-demo")
+        .batch_linger(Duration::from_millis(20));
+    let guard = observe::init(with_exporters(config)?)?;
 
     let mut requests = Vec::new();
     for (message, language) in REQUESTS {
@@ -199,6 +207,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         serde_json::to_string_pretty(&stats)?
     );
     Ok(())
+}
+
+/// Adds an OTLP and/or a Zipkin exporter when their endpoint variable is
+/// set. The file has every event, so the exporters need no fallback.
+fn with_exporters(mut config: Config) -> Result<Config, observe_export::ExportError> {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "chat-demo".to_owned());
+    let options = || {
+        SinkOptions::new()
+            .fallback(false)
+            .write_timeout(Duration::from_secs(2))
+    };
+    if set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        let sink = OtlpSink::from_env()?.service_name(service.clone());
+        println!("Exporting spans over OTLP/HTTP to {}", sink.url());
+        config = config.add_sink_with(sink, options());
+    }
+    if set("OTEL_EXPORTER_ZIPKIN_ENDPOINT") {
+        let sink = ZipkinSink::from_env()?.service_name(service);
+        println!("Exporting spans to Zipkin at {}", sink.url());
+        config = config.add_sink_with(sink, options());
+    }
+    Ok(config)
 }
 
 /// Prints one request as a tree of spans: processor, outcome, duration.

@@ -38,8 +38,8 @@
 #![deny(missing_docs)]
 
 pub use observe_core::delivery::pipeline::{
-    Config, FlushOutcome, Guard, InitError, NOTICE_ENV, Stats, emit_event, flush,
-    silence_not_installed_notice, stats,
+    Config, FlushOutcome, Guard, InitError, NOTICE_ENV, SinkOptions, SinkStats, Stats, emit_event,
+    flush, silence_not_installed_notice, stats,
 };
 
 /// Installs the global pipeline; emitting does nothing until this is
@@ -147,6 +147,14 @@ pub mod testing;
 /// correlation chains as `#[observed]` calls. Needs the `tracing` feature.
 #[cfg(feature = "tracing")]
 pub use observe_core::tracing_layer as tracing;
+/// The exporters (features `otlp` and `zipkin`): [`OtlpSink`](export::OtlpSink)
+/// and [`ZipkinSink`](export::ZipkinSink), and the event-to-span
+/// [`mapping`](export::mapping) they share. Add one next to the store with
+/// [`Config::add_sink`].
+#[cfg(any(feature = "otlp", feature = "zipkin"))]
+pub mod export {
+    pub use observe_export::*;
+}
 
 #[doc = include_str!("docs/observed.md")]
 #[doc(inline)]

@@ -67,6 +67,9 @@ fn whole_chain(reply: &Reply, events: &[Event]) -> (Event, Event) {
     assert_eq!(received.payload["method"], "GET");
     assert_eq!(received.payload["path"], "/whoami");
     assert_eq!(received.payload["route"], "/whoami");
+    // Repeated on the terminal event, which names the request's span.
+    assert_eq!(sent.payload["method"], "GET");
+    assert_eq!(sent.payload["route"], "/whoami");
     let seen = reply.whoami();
     assert_eq!(seen.correlation_id, reply.correlation_id());
     assert_eq!(seen.span_id, span);

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::response::ResponseFuture;
+use super::response::{RequestLabel, ResponseFuture};
 use super::{IncomingContext, MAX_FIELD_LEN};
 use crate::delivery::pipeline::RecordPayload;
 use crate::runtime::span::{SpanGuard, SpanKind};
@@ -140,34 +140,46 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let incoming = IncomingContext::from_headers(request.headers());
         let context = incoming.context;
+        let mut label = None;
         let mut span = SpanGuard::start_with(&SpanKind::REQUEST, context, Timestamp::now(), || {
-            RecordPayload::Json(received_payload(&request, &incoming, self.route.as_deref()))
+            let (payload, found) = received_payload(&request, &incoming, self.route.as_deref());
+            label = Some(found);
+            RecordPayload::Json(payload)
         });
         request.extensions_mut().insert(context);
         // Inside the span, so that a panic in `call` itself still ends the
         // request with a `response_sent` (outcome `panic`).
         let inner = span.catch(|_| context.in_scope(|| self.inner.call(request)));
-        ResponseFuture::new(inner.with_context(context), span, incoming.trace_flags)
+        ResponseFuture::new(
+            inner.with_context(context),
+            span,
+            incoming.trace_flags,
+            label,
+        )
     }
 }
 
-/// The `message_received` payload.
+/// The `message_received` payload, and the method and route that
+/// `response_sent` repeats.
 fn received_payload<B>(
     request: &Request<B>,
     incoming: &IncomingContext,
     route: Option<&RouteFnDyn>,
-) -> Value {
+) -> (Value, RequestLabel) {
     let mut payload = Map::new();
-    payload.insert(
-        "method".into(),
-        Value::from(capped(request.method().as_str().as_bytes())),
-    );
+    let mut label = RequestLabel {
+        method: capped(request.method().as_str().as_bytes()),
+        route: None,
+    };
+    payload.insert("method".into(), Value::from(label.method.clone()));
     payload.insert(
         "path".into(),
         Value::from(capped(request.uri().path().as_bytes())),
     );
     if let Some(route) = route.and_then(|f| f(request.extensions())) {
-        payload.insert("route".into(), Value::from(capped(route.as_bytes())));
+        let route = capped(route.as_bytes());
+        payload.insert("route".into(), Value::from(route.clone()));
+        label.route = Some(route);
     }
     if let Some(agent) = request.headers().get(USER_AGENT) {
         payload.insert("user_agent".into(), Value::from(capped(agent.as_bytes())));
@@ -182,7 +194,7 @@ fn received_payload<B>(
     if incoming.correlation_id_replaced {
         payload.insert("correlation_id_replaced".into(), Value::Bool(true));
     }
-    Value::Object(payload)
+    (Value::Object(payload), label)
 }
 
 /// At most [`MAX_FIELD_LEN`] bytes of `bytes` as text; bytes that are not

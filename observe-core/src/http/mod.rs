@@ -36,7 +36,9 @@
 //!    and `traceparent` (version 00, the request's own span, the caller's
 //!    trace flags as received, or sampled for a trace that starts here)
 //!    headers, replacing any the handler set, and `response_sent` is
-//!    emitted with `status`,
+//!    emitted with `status`, the request's `method` and `route` (when
+//!    known, as in `message_received`, so that an exporter can name the
+//!    request's span from this event alone),
 //!    `duration_us` and an outcome: `ok`, or `error` for a 5xx status or an
 //!    error from the inner service. If the future is dropped before it
 //!    finishes (the client went away, a timeout fired), `response_sent` is

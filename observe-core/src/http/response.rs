@@ -24,6 +24,37 @@ pin_project_lite::pin_project! {
         inner: WithContext<F>,
         span: SpanGuard,
         trace_flags: u8,
+        label: Option<RequestLabel>,
+    }
+}
+
+/// The request's method and matched route, repeated in `response_sent` so
+/// that the request's span can be named from its terminal event alone (an
+/// exporter maps each terminal event to a span without looking back).
+#[derive(Clone, Debug)]
+pub(super) struct RequestLabel {
+    pub(super) method: String,
+    pub(super) route: Option<String>,
+}
+
+impl RequestLabel {
+    /// Adds `method` and, when known, `route` to a `response_sent` payload.
+    fn add_to(self, mut payload: serde_json::Map<String, serde_json::Value>) -> Terminal {
+        payload.insert("method".into(), self.method.into());
+        if let Some(route) = self.route {
+            payload.insert("route".into(), route.into());
+        }
+        Terminal::Json(serde_json::Value::Object(payload))
+    }
+}
+
+/// `{key: value}` with the request's label, if it has one.
+fn sent_payload(label: Option<RequestLabel>, key: &str, value: serde_json::Value) -> Terminal {
+    let mut payload = serde_json::Map::new();
+    payload.insert(key.to_owned(), value);
+    match label {
+        Some(label) => label.add_to(payload),
+        None => Terminal::Json(serde_json::Value::Object(payload)),
     }
 }
 
@@ -34,11 +65,13 @@ impl<F> ResponseFuture<F> {
         inner: WithContext<F>,
         span: SpanGuard,
         trace_flags: u8,
+        label: Option<RequestLabel>,
     ) -> ResponseFuture<F> {
         ResponseFuture {
             inner,
             span,
             trace_flags,
+            label,
         }
     }
 }
@@ -63,13 +96,17 @@ where
                 } else {
                     Outcome::Ok
                 };
+                let label = this.label.take();
                 this.span.end(outcome, || {
-                    Terminal::Json(serde_json::json!({ "status": status.as_u16() }))
+                    sent_payload(label, "status", status.as_u16().into())
                 });
             }
-            Err(_) => this.span.end(Outcome::Error, || {
-                Terminal::Json(serde_json::json!({ "service_error": true }))
-            }),
+            Err(_) => {
+                let label = this.label.take();
+                this.span.end(Outcome::Error, || {
+                    sent_payload(label, "service_error", true.into())
+                });
+            }
         }
         Poll::Ready(result)
     }

@@ -34,6 +34,7 @@ pub const DEFAULT_DROP_NOTICE_INTERVAL: Duration = Duration::from_secs(10);
 /// | setting | default |
 /// |---|---|
 /// | [`sink`](Config::sink) | [`StderrSink`] |
+/// | [`add_sink`](Config::add_sink) | none: one sink |
 /// | [`queue_capacity`](Config::queue_capacity) | 16,384 events |
 /// | [`queue_bytes`](Config::queue_bytes) | 64 MiB of payloads |
 /// | [`batch_size`](Config::batch_size) | 512 events |
@@ -62,7 +63,11 @@ pub const DEFAULT_DROP_NOTICE_INTERVAL: Duration = Duration::from_secs(10);
 /// assert_eq!(config.get_queue_capacity(), 4096);
 /// ```
 pub struct Config {
-    pub(crate) sink: Arc<dyn DynSink>,
+    /// Set by [`Config::sink`]; `None`: the first added sink, or the
+    /// default.
+    pub(crate) primary: Option<SinkEntry>,
+    /// Added by [`Config::add_sink`].
+    pub(crate) extra: Vec<SinkEntry>,
     pub(crate) queue_capacity: usize,
     pub(crate) queue_bytes: usize,
     pub(crate) batch_size: usize,
@@ -82,7 +87,8 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            sink: Arc::new(StderrSink),
+            primary: None,
+            extra: Vec::new(),
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             queue_bytes: DEFAULT_QUEUE_BYTES,
             batch_size: DEFAULT_BATCH_SIZE,
@@ -108,11 +114,128 @@ fn default_service_name() -> String {
         .unwrap_or_else(|| "unknown_service".to_owned())
 }
 
-impl Config {
-    /// Where events are written.
-    pub fn sink(mut self, sink: impl Sink) -> Config {
-        self.sink = Arc::new(sink);
+/// One configured sink and its own settings.
+pub(crate) struct SinkEntry {
+    pub(crate) sink: Arc<dyn DynSink>,
+    pub(crate) options: SinkOptions,
+}
+
+/// The settings of one sink added with [`Config::add_sink_with`]: those left
+/// unset are the [`Config`]'s.
+///
+/// ```
+/// use std::time::Duration;
+/// use observe_core::delivery::pipeline::{Config, SinkOptions};
+/// use observe_core::delivery::sink::{MemorySink, NullSink};
+///
+/// let config = Config::default()
+///     .sink(MemorySink::new())
+///     .add_sink_with(
+///         NullSink,
+///         SinkOptions::new().write_timeout(Duration::from_secs(2)).fallback(false),
+///     );
+/// assert_eq!(config.sink_count(), 2);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct SinkOptions {
+    pub(crate) write_timeout: Option<Duration>,
+    pub(crate) breaker_threshold: Option<u32>,
+    pub(crate) breaker_open: Option<Duration>,
+    pub(crate) no_fallback: bool,
+}
+
+impl SinkOptions {
+    /// Everything as in the [`Config`], with the fallback.
+    pub fn new() -> SinkOptions {
+        SinkOptions::default()
+    }
+
+    /// How long one write to this sink may take before it counts as failed.
+    pub fn write_timeout(mut self, timeout: Duration) -> SinkOptions {
+        self.write_timeout = Some(timeout);
         self
+    }
+
+    /// How many consecutive failed writes open this sink's breaker. At
+    /// least 1.
+    pub fn breaker_threshold(mut self, failures: u32) -> SinkOptions {
+        self.breaker_threshold = Some(failures.max(1));
+        self
+    }
+
+    /// How long this sink's breaker stays open before a probe.
+    pub fn breaker_open_duration(mut self, duration: Duration) -> SinkOptions {
+        self.breaker_open = Some(duration);
+        self
+    }
+
+    /// Whether batches this sink did not take go to the
+    /// [fallback](Config::fallback) (the default) or are counted as dropped
+    /// for this sink only ([`SinkStats::dropped`](super::SinkStats::dropped)).
+    /// An exporter next to a store usually wants `false`: the store has the
+    /// events, and the fallback would only repeat them.
+    pub fn fallback(mut self, enabled: bool) -> SinkOptions {
+        self.no_fallback = !enabled;
+        self
+    }
+}
+
+impl Config {
+    /// The first sink: where events are written. It replaces the sink set
+    /// by an earlier call (or the default [`StderrSink`]); sinks added with
+    /// [`add_sink`](Config::add_sink) stay, after it. The top-level
+    /// delivery fields of [`Stats`](super::Stats) are this sink's.
+    pub fn sink(mut self, sink: impl Sink) -> Config {
+        self.primary = Some(SinkEntry {
+            sink: Arc::new(sink),
+            options: SinkOptions::default(),
+        });
+        self
+    }
+
+    /// One more sink, with the [`Config`]'s write timeout and breaker
+    /// settings. Every sink receives every event; each has its own writer
+    /// thread, write timeout, circuit breaker and accounting
+    /// ([`Stats::sinks`](super::Stats::sinks)), so a failing or hanging one
+    /// never delays or fails another. Without a [`sink`](Config::sink)
+    /// call, the first added sink replaces the default.
+    ///
+    /// The worker hands each batch to every sink and waits only for the
+    /// first to finish it; a sink still busy with earlier batches (it keeps
+    /// up to two waiting) gets this one counted as fallen back (or dropped,
+    /// see [`SinkOptions::fallback`]), never as a failed write.
+    pub fn add_sink(self, sink: impl Sink) -> Config {
+        self.add_sink_with(sink, SinkOptions::default())
+    }
+
+    /// [`add_sink`](Config::add_sink) with this sink's own settings.
+    pub fn add_sink_with(mut self, sink: impl Sink, options: SinkOptions) -> Config {
+        self.extra.push(SinkEntry {
+            sink: Arc::new(sink),
+            options,
+        });
+        self
+    }
+
+    /// How many sinks events go to.
+    pub fn sink_count(&self) -> usize {
+        match self.primary {
+            Some(_) => 1 + self.extra.len(),
+            None => self.extra.len().max(1),
+        }
+    }
+
+    /// The sinks in order: the first sink, then the added ones.
+    pub(crate) fn take_sinks(&mut self) -> Vec<SinkEntry> {
+        let mut sinks: Vec<SinkEntry> = self.primary.take().into_iter().collect();
+        sinks.append(&mut self.extra);
+        if sinks.is_empty() {
+            sinks.push(SinkEntry {
+                sink: Arc::new(StderrSink),
+                options: SinkOptions::default(),
+            });
+        }
+        sinks
     }
 
     /// How many events may wait for the worker; beyond that, new events are
@@ -244,6 +367,7 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
+            .field("sinks", &self.sink_count())
             .field("queue_capacity", &self.queue_capacity)
             .field("queue_bytes", &self.queue_bytes)
             .field("batch_size", &self.batch_size)

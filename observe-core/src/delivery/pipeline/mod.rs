@@ -34,6 +34,13 @@
 //! spelled out in its `error_message`), at most once per interval and once
 //! more at shutdown.
 //!
+//! Several sinks: [`Config::add_sink`] adds sinks next to the first one.
+//! Each gets its own lane: a thread, a writer thread, a circuit breaker,
+//! its write timeout and its counters ([`Stats::sinks`]); the worker hands
+//! every batch to every lane and waits only for the first to finish it, so
+//! a failing or hanging sink never delays another. The top-level delivery
+//! fields of [`Stats`] are the first sink's.
+//!
 //! Sanitization: each event goes through the configured
 //! [`Sanitizer`](crate::delivery::sanitize::Sanitizer); when it changed something, the
 //! report is attached to the payload as `"_redactions": {rule: count}`
@@ -55,7 +62,9 @@
 
 mod config;
 mod diagnostics;
+mod lane;
 mod notice;
+mod outlets;
 mod raw;
 mod record;
 mod stats;
@@ -73,14 +82,14 @@ use crossbeam_queue::ArrayQueue;
 pub use config::{
     Config, DEFAULT_BATCH_LINGER, DEFAULT_BATCH_SIZE, DEFAULT_BREAKER_OPEN,
     DEFAULT_BREAKER_THRESHOLD, DEFAULT_DROP_NOTICE_INTERVAL, DEFAULT_QUEUE_BYTES,
-    DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
+    DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, SinkOptions,
 };
 pub use notice::{NOTICE_ENV, silence_not_installed_notice};
 pub(crate) use record::submit_bare;
 pub use record::{ErrorRecord, FieldValue, Record, RecordPayload, emit_event, enabled, submit};
-pub use stats::Stats;
+pub use stats::{SinkStats, Stats};
 
-use stats::Counters;
+use stats::{Counters, DropCounts, LaneCounters};
 
 /// The installed pipeline, or null. Pipelines are leaked on purpose (see
 /// [`init`]), so a pointer read here stays valid forever.
@@ -108,6 +117,10 @@ pub(crate) struct Shared {
     queued_bytes: Padded<AtomicUsize>,
     worker: OnceLock<Thread>,
     counters: Counters,
+    /// Each sink's counters, in the configured order.
+    lanes: Box<[LaneCounters]>,
+    /// Each sink's name, in the same order.
+    lane_names: Box<[&'static str]>,
     flush_requested: AtomicU64,
     shutdown: AtomicBool,
     /// When shutdown began (set before `shutdown`).
@@ -275,8 +288,15 @@ impl Shared {
         }
     }
 
+    /// The drops so far, by reason (what the first sink lost included).
+    fn dropped_by_reason(&self) -> DropCounts {
+        self.counters.dropped_by_reason(&self.lanes[0])
+    }
+
     fn stats(&self) -> Stats {
-        let mut stats = self.counters.snapshot(self.queue.len());
+        let mut stats = self
+            .counters
+            .snapshot(self.queue.len(), &self.lanes, &self.lane_names);
         stats.queued_bytes = self.queued_bytes.0.load(Ordering::Relaxed) as u64;
         stats.queue_byte_budget = self.byte_budget as u64;
         stats
@@ -336,11 +356,12 @@ pub enum InitError {
 /// do that); each `init` allocates a pipeline (mostly its queue) that is
 /// never freed, so that an emitting thread racing with shutdown can never
 /// touch freed memory. Re-initializing is meant for tests, not for a loop.
-pub fn init(config: Config) -> Result<Guard, InitError> {
+pub fn init(mut config: Config) -> Result<Guard, InitError> {
     let _install = INSTALL.lock().unwrap_or_else(PoisonError::into_inner);
     if installed().is_some() {
         return Err(InitError::AlreadyInstalled);
     }
+    let sinks = config.take_sinks();
     let batch_size = config.batch_size.min(config.queue_capacity);
     let shutdown_timeout = config.shutdown_timeout;
     let shared: &'static Shared = Box::leak(Box::new(Shared {
@@ -352,13 +373,15 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         queued_bytes: Padded(AtomicUsize::new(0)),
         worker: OnceLock::new(),
         counters: Counters::default(),
+        lanes: sinks.iter().map(|_| LaneCounters::default()).collect(),
+        lane_names: sinks.iter().map(|s| s.sink.sink_name()).collect(),
         flush_requested: AtomicU64::new(0),
         shutdown: AtomicBool::new(false),
         shutdown_at: OnceLock::new(),
         control: Mutex::new(Control::default()),
         changed: Condvar::new(),
     }));
-    let worker = worker::Worker::new(shared, config).map_err(InitError::Worker)?;
+    let worker = worker::Worker::new(shared, config, sinks).map_err(InitError::Worker)?;
     let handle = std::thread::Builder::new()
         .name("observe-worker".to_owned())
         .spawn(move || {
@@ -393,7 +416,9 @@ pub enum FlushOutcome {
 /// sink or to the fallback, or until `timeout` passes; says which.
 ///
 /// It blocks the calling thread (never the worker), so from async code call
-/// it where blocking is acceptable, for example at the end of `main`.
+/// it where blocking is acceptable, for example at the end of `main`. With
+/// several sinks it waits for every sink to be done with what it was
+/// handed (each write bounded by that sink's write timeout).
 pub fn flush(timeout: Duration) -> FlushOutcome {
     let Some(shared) = installed() else {
         return FlushOutcome::NotInstalled;

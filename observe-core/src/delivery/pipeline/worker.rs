@@ -1,26 +1,32 @@
-//! The worker thread: drains the queue in batches, sanitizes, writes through
-//! the circuit breaker, falls back, reports drops, answers flushes and shuts
-//! down within its deadline.
+//! The worker thread: drains the queue in batches, sanitizes, hands each
+//! batch to every sink's lane (see [`lane`](super::lane)), reports drops,
+//! answers flushes and shuts down within its deadline.
 //!
 //! Each record is turned into a sanitized event as soon as it is taken off
 //! the queue, and its bytes are then given back to the queue's byte budget:
 //! raw payloads live only in the queue, where the budget bounds them. Code
-//! the application supplied (the fallback and diagnostics writers here, the
-//! sink in the writer thread) runs isolated: its panic is caught, counted
-//! and reported, and the worker carries on.
+//! the application supplied (the fallback and diagnostics writers, the
+//! sinks in their writer threads) runs isolated: its panic is caught,
+//! counted and reported, and the worker carries on.
+//!
+//! After handing a batch over, the worker waits until the first lane has
+//! finished it: with one sink that is today's pace (the sink's speed sets
+//! how fast the queue drains), with several the fastest sets it and a slow
+//! or hanging one falls behind alone. A flush or a shutdown waits for all.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use super::Shared;
-use super::config::Config;
+use super::config::{Config, SinkEntry};
 use super::diagnostics::{Diagnostics, Once};
+use super::lane::{Done, LaneHandle, LaneSettings};
+use super::outlets::Outlets;
 use super::record::Record;
 use super::stats::{Counters, DropCounts};
-use super::writer::Writer;
-use crate::delivery::breaker::{BreakerState, CircuitBreaker, Clock, Permit, Transition};
+use crate::delivery::breaker::Clock;
 use crate::delivery::isolate::isolate;
 use crate::delivery::sanitize::Sanitizer;
 use crate::model::error_payload::MAX_PAYLOAD_BYTES;
@@ -30,22 +36,19 @@ use crate::{CorrelationContext, ErrorPayload, Event, EventType};
 /// is attached to its payload.
 const REDACTIONS_KEY: &str = "_redactions";
 
-/// The part of the shutdown timeout the worker spends trying the sink; the
-/// rest is left for writing what remains to the fallback.
-const SINK_SHARE_OF_SHUTDOWN: (u32, u32) = (3, 4);
-
 pub(crate) struct Worker {
     shared: &'static Shared,
-    writer: Writer,
+    lanes: Vec<LaneHandle>,
+    /// Each lane says here when it finished a batch.
+    done: Receiver<Done>,
+    /// The number of the last batch handed to the lanes.
+    seq: u64,
     sanitizer: Sanitizer,
-    breaker: CircuitBreaker,
     clock: Arc<dyn Clock>,
-    fallback: Box<dyn Write + Send>,
-    diagnostics: Diagnostics,
+    outlets: Arc<Outlets>,
     service_name: String,
     batch_size: usize,
     linger: Duration,
-    shutdown_timeout: Duration,
     notice_interval: Duration,
     /// Sanitized events waiting to be written (all the application's).
     pending: Vec<Event>,
@@ -55,50 +58,65 @@ pub(crate) struct Worker {
     flushed: u64,
     last_notice: Instant,
     dropped_reported: DropCounts,
-    /// Set once shutdown starts: past it, the sink is not tried any more.
-    sink_deadline: Option<Instant>,
-    /// The current stall of the sink was reported.
-    busy_reported: bool,
-    line: Vec<u8>,
 }
 
 impl Worker {
-    pub(crate) fn new(shared: &'static Shared, config: Config) -> std::io::Result<Worker> {
+    pub(crate) fn new(
+        shared: &'static Shared,
+        mut config: Config,
+        sinks: Vec<SinkEntry>,
+    ) -> std::io::Result<Worker> {
         let panics = &shared.counters.panics;
-        let writer = Writer::spawn(config.sink, config.write_timeout, panics)?;
-        let clock = config.clock;
+        let clock = config.clock.clone();
         let diagnostics = Diagnostics::new(
-            config.diagnostics,
+            std::mem::replace(&mut config.diagnostics, Box::new(std::io::sink())),
             config.sanitizer.clone(),
             config.service_name.clone(),
             panics,
         );
+        let fallback = std::mem::replace(&mut config.fallback, Box::new(std::io::sink()));
+        let outlets = Arc::new(Outlets::new(fallback, diagnostics, panics));
+        let settings = LaneSettings {
+            write_timeout: config.write_timeout,
+            breaker_threshold: config.breaker_threshold,
+            breaker_open: config.breaker_open,
+            shutdown_timeout: config.shutdown_timeout,
+            clock: clock.clone(),
+            several: sinks.len() > 1,
+        };
+        let (done_tx, done) = mpsc::channel();
+        let lanes = sinks
+            .into_iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                LaneHandle::spawn(
+                    i,
+                    entry,
+                    shared,
+                    &settings,
+                    outlets.clone(),
+                    done_tx.clone(),
+                )
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
         Ok(Worker {
             shared,
-            writer,
+            lanes,
+            done,
+            seq: 0,
             sanitizer: config.sanitizer,
-            breaker: CircuitBreaker::new(
-                config.breaker_threshold,
-                config.breaker_open,
-                clock.clone(),
-            ),
             last_notice: clock.now(),
             clock,
-            fallback: config.fallback,
-            diagnostics,
+            outlets,
             service_name: config.service_name,
             batch_size: shared.batch_size,
             linger: config.batch_linger,
-            shutdown_timeout: config.shutdown_timeout,
             notice_interval: config.drop_notice_interval,
             pending: Vec::with_capacity(shared.batch_size),
             popped: Vec::with_capacity(shared.batch_size),
             pending_since: None,
             flushed: 0,
             dropped_reported: DropCounts::default(),
-            sink_deadline: None,
-            busy_reported: false,
-            line: Vec::with_capacity(1024),
         })
     }
 
@@ -106,7 +124,7 @@ impl Worker {
         loop {
             if self.shared.shutdown.load(Ordering::Acquire) {
                 self.shut_down();
-                // The writers' drops are the application's code too.
+                // Closing the lanes' channels ends their threads.
                 let _ = isolate(move || drop(self));
                 return;
             }
@@ -114,6 +132,7 @@ impl Worker {
             if requested > self.flushed {
                 self.drain(self.shared.queue.len());
                 self.notice_if_due(false);
+                self.wait_for_lanes();
                 self.flushed = requested;
                 self.shared.lock().flushed = requested;
                 self.shared.changed.notify_all();
@@ -170,7 +189,7 @@ impl Worker {
             Ok(event) => Some(event),
             Err(panic) => {
                 Counters::add(&self.shared.counters.panics, 1);
-                self.diagnostics.once(
+                self.outlets.diagnostics().once(
                     Once::PreparePanic,
                     format_args!(
                         "preparing an event panicked ({panic}); it was dropped and counted"
@@ -240,148 +259,49 @@ impl Worker {
         event
     }
 
-    /// Sends a batch to the sink if the breaker allows it, to the fallback
-    /// otherwise or if the write fails. `user` is how many of the events
-    /// were emitted by the application (the rest are the pipeline's own).
-    ///
-    /// A batch that finds the sink still busy with an earlier call (one the
-    /// worker gave up on) goes to the fallback without asking the breaker:
-    /// no sink call was made, so none failed (see [`crate::delivery::breaker`]).
+    /// Hands a batch to every lane and waits until the first of those that
+    /// took it has finished it. `user` is how many of the events were
+    /// emitted by the application (the rest are the pipeline's own).
     fn deliver(&mut self, batch: Vec<Event>, user: u64) {
-        let past_deadline = self.sink_deadline.is_some_and(|d| Instant::now() >= d);
-        if past_deadline || self.sink_is_busy() {
-            self.fall_back(&batch, user);
-            return;
-        }
-        let (permit, transition) = self.breaker.permit_with_transition();
-        self.report_transition(transition);
-        if permit == Permit::Reject {
-            self.fall_back(&batch, user);
-            return;
-        }
         let batch: Arc<[Event]> = batch.into();
-        let shared = self.shared;
-        let shutdown_timeout = self.shutdown_timeout;
-        // A shutdown that starts during the write caps the wait.
-        let give_up = || {
-            shared
-                .shutdown_at
-                .get()
-                .map(|at| *at + scale(shutdown_timeout, SINK_SHARE_OF_SHUTDOWN))
-        };
-        let result = self
-            .writer
-            .write(Arc::clone(&batch), self.sink_deadline, give_up);
-        self.report_sink_drop_panic();
-        match result {
-            Ok(()) => {
-                Counters::add(&self.shared.counters.written, user);
-                let transition = self.breaker.on_success();
-                self.report_transition(transition);
-            }
-            Err(failure) => {
-                Counters::add(&self.shared.counters.failed_writes, 1);
-                if self.breaker.state() == BreakerState::Closed
-                    && self.breaker.consecutive_failures() == 0
-                {
-                    self.diagnostics.line(format_args!(
-                        "sink write of {} events failed ({failure}); the batch goes to the fallback",
-                        batch.len()
-                    ));
-                }
-                let transition = self.breaker.on_failure();
-                self.report_transition(transition);
-                self.fall_back(&batch, user);
+        self.seq += 1;
+        let seq = self.seq;
+        let mut taken = false;
+        for lane in &mut self.lanes {
+            taken |= lane.offer(seq, &batch, user);
+        }
+        if taken {
+            self.wait_for(|done| done.seq == seq);
+        }
+    }
+
+    /// Waits until every lane has finished every batch handed to it.
+    fn wait_for_lanes(&mut self) {
+        while self.lanes.iter().any(|lane| lane.outstanding > 0) {
+            if !self.wait_for(|_| true) {
+                return;
             }
         }
     }
 
-    /// Whether the sink is still in a call the worker gave up on; the
-    /// first batch of each such stall is reported.
-    fn sink_is_busy(&mut self) -> bool {
-        let busy = self.writer.is_busy();
-        self.report_sink_drop_panic();
-        if !busy {
-            self.busy_reported = false;
-        } else if !self.busy_reported {
-            self.busy_reported = true;
-            self.diagnostics.line(format_args!(
-                "the sink has not returned from a write the pipeline gave up on; \
-                 batches go to the fallback until it does (not counted as failed writes)"
-            ));
-        }
-        busy
-    }
-
-    fn report_sink_drop_panic(&mut self) {
-        if let Some(panic) = self.writer.take_drop_panic() {
-            self.diagnostics.once(
-                Once::SinkDropPanic,
-                format_args!("a sink write's future panicked when it was dropped ({panic}); the sink is still used"),
-            );
-        }
-    }
-
-    fn fall_back(&mut self, batch: &[Event], user: u64) {
-        self.line.clear();
-        let result = match crate::delivery::sink::write_json_lines(&mut self.line, batch) {
-            Ok(()) => self.write_fallback(),
-            Err(e) => Err(e.to_string()),
-        };
-        match result {
-            Ok(()) => Counters::add(&self.shared.counters.fallen_back, user),
-            Err(error) => {
-                Counters::add(&self.shared.counters.dropped_late, user);
-                self.diagnostics.once(
-                    Once::FallbackFailed,
-                    format_args!(
-                        "the fallback writer failed ({error}); {user} events dropped and counted"
-                    ),
-                );
+    /// Takes lanes' answers until one satisfies `until`; false if the
+    /// lanes are gone (they never are while the worker runs).
+    fn wait_for(&mut self, until: impl Fn(&Done) -> bool) -> bool {
+        while let Ok(done) = self.done.recv() {
+            if let Some(lane) = self.lanes.get_mut(done.lane) {
+                lane.outstanding = lane.outstanding.saturating_sub(1);
+            }
+            if until(&done) {
+                return true;
             }
         }
-    }
-
-    /// Writes the serialized batch in `line` to the fallback writer; its
-    /// panic is caught and counted.
-    fn write_fallback(&mut self) -> Result<(), String> {
-        let (fallback, line) = (&mut self.fallback, &self.line);
-        match isolate(|| fallback.write_all(line).and_then(|()| fallback.flush())) {
-            Ok(written) => written.map_err(|e| e.to_string()),
-            Err(panic) => {
-                Counters::add(&self.shared.counters.panics, 1);
-                Err(format!("it panicked: {panic}"))
-            }
-        }
-    }
-
-    fn report_transition(&mut self, transition: Option<Transition>) {
-        let Some(Transition { from, to }) = transition else {
-            return;
-        };
-        let counters = &self.shared.counters;
-        counters.breaker_state.store(to.to_u8(), Ordering::Relaxed);
-        match to {
-            BreakerState::Open => Counters::add(&counters.opened, 1),
-            BreakerState::HalfOpen => Counters::add(&counters.half_opened, 1),
-            BreakerState::Closed => Counters::add(&counters.closed, 1),
-        }
-        let why = match (from, to) {
-            (BreakerState::Closed, BreakerState::Open) => {
-                "after consecutive failed writes; batches go to the fallback"
-            }
-            (BreakerState::HalfOpen, BreakerState::Open) => "again: the probe write failed",
-            (_, BreakerState::HalfOpen) => "the open duration passed; the next batch is a probe",
-            _ => "the probe write succeeded; writing to the sink again",
-        };
-        self.diagnostics
-            .line(format_args!("circuit breaker {from} -> {to}: {why}"));
+        false
     }
 
     /// Sends an in-band notice of the events dropped since the last one, if
     /// any were and the interval has passed (or `force`).
     fn notice_if_due(&mut self, force: bool) {
-        let counts = self.shared.counters.dropped_by_reason();
+        let counts = self.shared.dropped_by_reason();
         let new = counts.since(self.dropped_reported);
         if new.total() == 0 {
             return;
@@ -415,19 +335,15 @@ impl Worker {
     }
 
     fn shut_down(&mut self) {
-        let began = self
-            .shared
-            .shutdown_at
-            .get()
-            .copied()
-            .unwrap_or_else(Instant::now);
-        let cap = began + scale(self.shutdown_timeout, SINK_SHARE_OF_SHUTDOWN);
-        self.sink_deadline = Some(self.sink_deadline.map_or(cap, |d| d.min(cap)));
+        // The lanes stop trying their sinks at their share of the shutdown
+        // timeout (see `lane`), so this ends in time.
         self.drain(usize::MAX);
+        self.wait_for_lanes();
         // From here on, what emitters still push is dropped and counted
         // (it would otherwise stay pending for good).
         self.shared.close();
         self.notice_if_due(true);
+        self.wait_for_lanes();
         self.shared.lock().finished = true;
         self.shared.changed.notify_all();
     }
@@ -452,8 +368,4 @@ fn notice_text(new: DropCounts) -> String {
         }
     }
     text
-}
-
-fn scale(d: Duration, (num, den): (u32, u32)) -> Duration {
-    d * num / den
 }

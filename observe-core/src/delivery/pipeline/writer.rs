@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use super::stats::Counters;
 use crate::Event;
 use crate::delivery::isolate::isolate;
-use crate::delivery::sink::{DynSink, SinkError, WriteFuture};
+use crate::delivery::sink::{DynSink, SinkError, WriteFuture, scope};
 
 /// Extra time the worker allows beyond the write timeout for the writer's
 /// own timeout to be reported.
@@ -63,6 +63,9 @@ impl std::fmt::Display for WriteFailure {
 struct Job {
     id: u64,
     batch: Arc<[Event]>,
+    /// When the write must be done (what the sink sees as its
+    /// [`scope::deadline`](crate::delivery::sink::scope::deadline)).
+    deadline: Instant,
 }
 
 struct Reply {
@@ -71,6 +74,16 @@ struct Reply {
     /// The future panicked while it was dropped (after its result, or when
     /// the timeout cancelled it): the panic's message.
     drop_panic: Option<String>,
+    /// What the sink reported as rejected by its destination.
+    rejected: Rejected,
+}
+
+/// Items a sink's destination took the batch without (see
+/// [`scope::report_rejected`](crate::delivery::sink::scope::report_rejected)).
+#[derive(Debug, Default)]
+pub(crate) struct Rejected {
+    pub(crate) count: u64,
+    pub(crate) messages: Vec<String>,
 }
 
 /// The worker's handle on the writer thread.
@@ -84,6 +97,8 @@ pub(crate) struct Writer {
     /// The message of a sink future's drop panic not yet taken by the
     /// worker.
     drop_panic: Option<String>,
+    /// Rejections reported by the last write that answered, not yet taken.
+    rejected: Rejected,
 }
 
 impl Writer {
@@ -119,6 +134,7 @@ impl Writer {
             next_id: 0,
             outstanding: None,
             drop_panic: None,
+            rejected: Rejected::default(),
         })
     }
 
@@ -133,6 +149,11 @@ impl Writer {
     /// The message of a panic in a sink future's drop since the last call.
     pub(crate) fn take_drop_panic(&mut self) -> Option<String> {
         self.drop_panic.take()
+    }
+
+    /// The rejections sinks reported since the last call.
+    pub(crate) fn take_rejected(&mut self) -> Rejected {
+        std::mem::take(&mut self.rejected)
     }
 
     /// Writes `batch`, waiting at most the write timeout (plus a little),
@@ -151,7 +172,16 @@ impl Writer {
         }
         self.next_id += 1;
         let id = self.next_id;
-        if self.jobs.send(Job { id, batch }).is_err() {
+        let mut scope_deadline = Instant::now() + self.write_timeout;
+        if let Some(d) = deadline {
+            scope_deadline = scope_deadline.min(d);
+        }
+        let job = Job {
+            id,
+            batch,
+            deadline: scope_deadline,
+        };
+        if self.jobs.send(job).is_err() {
             return Err(WriteFailure::Gone);
         }
         self.outstanding = Some(id);
@@ -168,10 +198,10 @@ impl Writer {
             match self.replies.recv_timeout((until - now).min(SLICE)) {
                 Ok(reply) if reply.id == id => {
                     self.outstanding = None;
-                    self.note_drop_panic(reply.drop_panic);
+                    self.note(reply.drop_panic, reply.rejected);
                     return reply.result;
                 }
-                Ok(stale) => self.note_drop_panic(stale.drop_panic),
+                Ok(stale) => self.note(stale.drop_panic, stale.rejected),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Err(WriteFailure::Gone),
             }
@@ -184,14 +214,16 @@ impl Writer {
             if Some(reply.id) == self.outstanding {
                 self.outstanding = None;
             }
-            self.note_drop_panic(reply.drop_panic);
+            self.note(reply.drop_panic, reply.rejected);
         }
     }
 
-    fn note_drop_panic(&mut self, panic: Option<String>) {
+    fn note(&mut self, panic: Option<String>, rejected: Rejected) {
         if panic.is_some() {
             self.drop_panic = panic;
         }
+        self.rejected.count += rejected.count;
+        self.rejected.messages.extend(rejected.messages);
     }
 }
 
@@ -206,8 +238,10 @@ fn write_guarded(
     let drop_panic = Cell::new(None);
     // `write_once` catches the sink's panics itself; this outer guard is
     // for anything else, so the thread never dies.
-    let result = isolate(|| write_once(runtime, sink, &job.batch, write_timeout, &drop_panic))
-        .unwrap_or_else(|panic| Err(WriteFailure::Panic(panic)));
+    let (result, scope) = scope::within(job.deadline, || {
+        isolate(|| write_once(runtime, sink, &job.batch, write_timeout, &drop_panic))
+            .unwrap_or_else(|panic| Err(WriteFailure::Panic(panic)))
+    });
     let panicked = matches!(result, Err(WriteFailure::Panic(_)));
     let drop_panic = drop_panic.into_inner();
     let caught = u64::from(panicked) + u64::from(drop_panic.is_some());
@@ -218,6 +252,10 @@ fn write_guarded(
         id: job.id,
         result,
         drop_panic,
+        rejected: Rejected {
+            count: scope.rejected,
+            messages: scope.messages,
+        },
     }
 }
 

@@ -1,8 +1,10 @@
 //! Where events go: the [`Sink`] trait and the built-in sinks.
 //!
 //! A sink receives batches of sanitized events from the pipeline's worker,
-//! on the worker's own thread and runtime (a tokio current-thread runtime
-//! with timers enabled), never on the application's. A write that returns an
+//! on a writer thread of its own with its own runtime (a tokio
+//! current-thread runtime with timers enabled), never on the application's
+//! and never shared with another sink, so a sink may block that thread
+//! (see [`scope::deadline`] for how long it may take). A write that returns an
 //! error, panics, or exceeds the configured write timeout counts as a failed
 //! write; its batch goes to the fallback writer instead.
 //!
@@ -25,6 +27,7 @@
 mod jsonl;
 mod memory;
 mod null;
+pub mod scope;
 mod stderr;
 
 use std::fmt;
@@ -46,6 +49,19 @@ pub trait Sink: Send + Sync + 'static {
     /// Writes one batch. The events are already sanitized and within the
     /// size limit. Return an error if the batch was not stored.
     fn write_batch(&self, batch: &[Event]) -> impl Future<Output = Result<(), SinkError>> + Send;
+
+    /// A short name for diagnostics and for
+    /// [`SinkStats::name`](crate::delivery::pipeline::SinkStats::name);
+    /// by default the type's name without its path (`JsonlSink`).
+    fn name(&self) -> &'static str {
+        short_type_name(std::any::type_name::<Self>())
+    }
+}
+
+/// `a::b::Name<c::D>` -> `Name`.
+fn short_type_name(full: &'static str) -> &'static str {
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
 }
 
 /// Why a sink could not write (or be opened).
@@ -110,11 +126,16 @@ pub(crate) type WriteFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SinkErr
 /// trait object.
 pub(crate) trait DynSink: Send + Sync + 'static {
     fn write_boxed<'a>(&'a self, batch: &'a [Event]) -> WriteFuture<'a>;
+    fn sink_name(&self) -> &'static str;
 }
 
 impl<S: Sink> DynSink for S {
     fn write_boxed<'a>(&'a self, batch: &'a [Event]) -> WriteFuture<'a> {
         Box::pin(self.write_batch(batch))
+    }
+
+    fn sink_name(&self) -> &'static str {
+        self.name()
     }
 }
 
@@ -125,4 +146,14 @@ pub(crate) fn write_json_lines(out: &mut Vec<u8>, batch: &[Event]) -> Result<(),
         out.push(b'\n');
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn default_names_are_short() {
+        assert_eq!(super::short_type_name("a::b::JsonlSink"), "JsonlSink");
+        assert_eq!(super::short_type_name("a::Wrap<b::C>"), "Wrap");
+        assert_eq!(super::short_type_name("Plain"), "Plain");
+    }
 }
