@@ -22,6 +22,7 @@
 //! }
 //! ```
 
+pub mod files;
 mod jsonl;
 mod memory;
 mod null;
