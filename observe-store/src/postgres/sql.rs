@@ -71,20 +71,21 @@ pub(super) const CURRENT_VERSION: &str =
 
 pub(super) const RECORD_MIGRATION: &str = "INSERT INTO observe_migrations (version) VALUES ($1)";
 
-/// Microseconds since the Unix epoch as a timestamptz, exactly.
+/// Microseconds since the Unix epoch as a timestamptz, exactly (the
+/// product is computed in float8, exact below 2^53 us, year 287396).
 macro_rules! at_us {
     ($param:expr) => {
         concat!(
-            "(timestamptz 'epoch' + ",
+            "(timestamptz 'epoch' + (",
             $param,
-            " * interval '1 microsecond')"
+            ")::int8 * interval '1 microsecond')"
         )
     };
 }
 
 /// [`at_us!`] for a parameter numbered at run time.
 fn at(param: &str) -> String {
-    format!("(timestamptz 'epoch' + {param} * interval '1 microsecond')")
+    format!("(timestamptz 'epoch' + ({param})::int8 * interval '1 microsecond')")
 }
 
 /// A timestamptz as microseconds since the Unix epoch, exactly.

@@ -181,8 +181,9 @@ impl EventStore for PostgresStore {
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) -> Result<Vec<ProcessorStats>, StoreError> {
-        let from = from.map_or(i64::MIN / 2, Timestamp::unix_micros);
-        let to = to.map_or(i64::MAX / 2, Timestamp::unix_micros);
+        // Without bounds: years 1 to 9999, inside timestamptz's range.
+        let from = from.map_or(-62_135_596_800_000_000, Timestamp::unix_micros);
+        let to = to.map_or(253_402_300_800_000_000, Timestamp::unix_micros);
         let rows = self
             .query(
                 sql::TERMINAL_EVENTS.to_owned(),
