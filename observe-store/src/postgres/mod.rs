@@ -159,11 +159,7 @@ impl Shared {
 
     /// A clear error for a database failure; forgets a lost connection.
     fn error(&self, e: &tokio_postgres::Error) -> StoreError {
-        let message = match e.as_db_error() {
-            Some(db) => format!("{}: {}", db.severity(), db.message()),
-            None => e.to_string(),
-        };
-        self.error_text(&message)
+        self.error_text(&message(e))
     }
 
     fn error_text(&self, message: &str) -> StoreError {
@@ -181,10 +177,7 @@ async fn migrate(client: &mut Client, store: &str) -> Result<(), StoreError> {
     let fail = |e: tokio_postgres::Error| StoreError::Database {
         backend: "PostgreSQL",
         store: store.to_owned(),
-        message: match e.as_db_error() {
-            Some(db) => format!("migrating: {}: {}", db.severity(), db.message()),
-            None => format!("migrating: {e}"),
-        },
+        message: format!("migrating: {}", message(&e)),
     };
     let tx = client.transaction().await.map_err(fail)?;
     tx.execute(sql::LOCK, &[&sql::MIGRATION_LOCK])
@@ -212,4 +205,14 @@ async fn migrate(client: &mut Client, store: &str) -> Result<(), StoreError> {
             .map_err(fail)?;
     }
     tx.commit().await.map_err(fail)
+}
+
+/// The server's words for a database error, or the client's error with its
+/// cause ("error connecting to server: Connection refused").
+fn message(e: &tokio_postgres::Error) -> String {
+    match (e.as_db_error(), std::error::Error::source(e)) {
+        (Some(db), _) => format!("{}: {}", db.severity(), db.message()),
+        (None, Some(cause)) => format!("{e}: {cause}"),
+        (None, None) => e.to_string(),
+    }
 }
