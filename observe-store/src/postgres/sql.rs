@@ -181,11 +181,16 @@ pub(super) fn trace_page(filter: &crate::TraceFilter) -> (String, Vec<Param>) {
     (sql, params)
 }
 
-/// The columns a summary needs, for a list of requests.
+/// The columns a summary needs, for a list of requests: one index lookup
+/// per request (a join on the array would let the planner pick a scan of
+/// the whole table while statistics are missing, after a bulk load).
 pub(super) fn summary_rows() -> String {
     format!(
-        "SELECT correlation_id, {US}, span_id, processor, event_type, outcome FROM events
-         WHERE correlation_id = ANY($1::uuid[]) ORDER BY correlation_id, \"timestamp\", seq"
+        "SELECT e.correlation_id, e.us, e.span_id, e.processor, e.event_type, e.outcome
+         FROM unnest($1::uuid[]) AS ids(c) CROSS JOIN LATERAL (
+             SELECT correlation_id, {US} AS us, \"timestamp\", seq, span_id, processor, event_type, outcome
+             FROM events WHERE correlation_id = ids.c
+         ) e ORDER BY e.correlation_id, e.\"timestamp\", e.seq"
     )
 }
 
