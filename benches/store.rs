@@ -8,13 +8,12 @@
 //! --measurement-time 5 --warm-up-time 1`. Without `OBSERVE_TEST_POSTGRES_URL`
 //! (or without the `postgres` feature) the PostgreSQL rows are left out.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use observe::record::Record;
 use observe::sink::{JsonlSink, Sink};
 use observe::store::{EventStore, SqliteSink, SqliteStore, TraceFilter};
-use observe::{Config, CorrelationContext, Event, EventType, FlushOutcome, Outcome, Timestamp};
+use observe::{Config, CorrelationContext, Event, EventType, Outcome, Timestamp};
 
 mod common;
 
@@ -28,38 +27,6 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
-/// Times `EVENTS` records through the installed pipeline to its sink.
-fn drain(b: &mut criterion::Bencher<'_>) {
-    b.iter_custom(|iters| {
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let ctx = CorrelationContext::new_root();
-            let records: Vec<Record> = (0..EVENTS)
-                .map(|n| {
-                    Record::new(EventType::RetrievalComplete, ctx.child())
-                        .processor("retrieval")
-                        .json(serde_json::json!({
-                            "query": "how do I reset my password",
-                            "documents": n % 7,
-                            "user": "someone@example.com",
-                            "token": if n % 100 == 0 { "sk-abcdef0123456789" } else { "none" },
-                        }))
-                })
-                .collect();
-            let start = Instant::now();
-            for record in records {
-                observe::record::submit(record);
-            }
-            assert_eq!(
-                observe::flush(Duration::from_secs(120)),
-                FlushOutcome::Flushed
-            );
-            total += start.elapsed();
-        }
-        total
-    })
-}
-
 fn throughput_into(c: &mut Criterion, name: &str, sink: impl Sink) {
     let guard = observe::init(
         Config::default()
@@ -70,7 +37,9 @@ fn throughput_into(c: &mut Criterion, name: &str, sink: impl Sink) {
     .expect("install the pipeline");
     let mut group = c.benchmark_group("store_worker");
     group.throughput(Throughput::Elements(EVENTS));
-    group.bench_with_input(BenchmarkId::new(name, EVENTS), &EVENTS, |b, _| drain(b));
+    group.bench_with_input(BenchmarkId::new(name, EVENTS), &EVENTS, |b, &events| {
+        b.iter_custom(|iters| common::drain_records(iters, events))
+    });
     group.finish();
     common::assert_nothing_dropped();
     let stats = observe::stats();

@@ -61,6 +61,45 @@ impl TraceAcc {
     }
 }
 
+/// Summaries from rows ordered by request, then time: one
+/// [`TraceAcc`] per run of rows of the same request.
+#[derive(Default)]
+pub(crate) struct Summaries {
+    done: Vec<TraceSummary>,
+    current: Option<TraceAcc>,
+}
+
+impl Summaries {
+    /// Adds one event's row.
+    pub(crate) fn push(
+        &mut self,
+        correlation_id: Uuid,
+        at_us: i64,
+        span_id: &str,
+        label: &str,
+        outcome: Option<&str>,
+    ) {
+        if self
+            .current
+            .as_ref()
+            .is_none_or(|acc| acc.correlation_id != correlation_id)
+        {
+            let next = TraceAcc::new(correlation_id, at_us, label);
+            self.done
+                .extend(self.current.replace(next).map(TraceAcc::finish));
+        }
+        if let Some(acc) = self.current.as_mut() {
+            acc.add(at_us, span_id, parse_outcome(outcome));
+        }
+    }
+
+    /// The page of the summaries pushed.
+    pub(crate) fn page(mut self, limit: usize) -> Page<TraceSummary> {
+        self.done.extend(self.current.take().map(TraceAcc::finish));
+        page(self.done, limit)
+    }
+}
+
 /// Parses a stored outcome; an unknown word counts as no outcome.
 pub(crate) fn parse_outcome(text: Option<&str>) -> Option<Outcome> {
     match text? {

@@ -112,29 +112,13 @@ fn a_newer_layout_is_refused_and_left_untouched() {
     )
     .expect("a newer layout");
     drop(conn);
-    for result in [
-        SqliteSink::open(&path).err(),
-        SqliteStore::open(&path).err(),
-    ] {
-        let error = result.expect("refused");
-        assert!(
-            matches!(
-                error,
-                StoreError::NewerLayout {
-                    found: 2,
-                    supported: 1,
-                    ..
-                }
-            ),
-            "{error}"
-        );
-        assert!(
-            error
-                .to_string()
-                .contains("schema layout 2, newer than the 1"),
-            "{error}"
-        );
-    }
+    conformance::assert_refused_as_newer(SqliteSink::open(&path).err());
+    conformance::assert_refused_as_newer(SqliteStore::open(&path).err());
+    let conn = rusqlite::Connection::open(&path).expect("opens");
+    let versions: i64 = conn
+        .query_row("SELECT count(*) FROM observe_migrations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(versions, 2, "nothing was written");
 }
 
 #[test]
@@ -183,43 +167,8 @@ fn a_missing_store_is_not_created_by_reading() {
 #[test]
 fn unknown_event_types_are_skipped_and_counted_and_newer_rows_reported() {
     let (sink, store, path) = open("compat");
-    let events = request(1, &[("llm", Outcome::Ok)]);
-    block_on(observe_core::delivery::sink::Sink::write_batch(
-        &sink, &events,
-    ))
-    .expect("writes");
     let conn = rusqlite::Connection::open(&path).expect("opens");
-    conn.execute(
-        "UPDATE events SET event_type = 'rerank_started' WHERE seq IN (2, 3)",
-        [],
-    )
-    .unwrap();
-    let chain = block_on(store.chain(events[0].correlation_id)).expect("reads");
-    assert_eq!(chain.events().len(), events.len() - 2);
-    assert_eq!(store.unknown_types()["rerank_started"], 2);
-    let tail = block_on(store.after(0, 100)).expect("reads");
-    assert_eq!(
-        tail.next_seq,
-        events.len() as i64,
-        "skipped rows still advance the cursor"
-    );
-
-    conn.execute("UPDATE events SET schema_version = 2 WHERE seq = 4", [])
-        .unwrap();
-    let error = block_on(store.after(0, 100)).expect_err("refused");
-    assert!(
-        matches!(
-            error,
-            StoreError::UnsupportedSchemaVersion {
-                seq: 4,
-                found: 2,
-                ..
-            }
-        ),
-        "{error}"
-    );
-    assert!(
-        error.to_string().contains("seq 4 has schema_version 2"),
-        "{error}"
-    );
+    conformance::compatibility(&sink, &store, |sql| {
+        conn.execute(sql, []).expect("the SQL runs");
+    });
 }

@@ -16,7 +16,7 @@ use crate::query::{
     EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
 };
 use crate::row::{RowReader, StoredRow};
-use crate::summary::{StatsAcc, TraceAcc, page, parse_outcome};
+use crate::summary::{StatsAcc, Summaries, parse_outcome};
 
 /// How many rows one retention transaction deletes.
 const RETAIN_CHUNK: i64 = 5_000;
@@ -113,27 +113,19 @@ fn stored_row(row: &Row) -> Result<StoredRow, tokio_postgres::Error> {
 }
 
 fn summaries(rows: &[Row], limit: usize) -> Result<Page<TraceSummary>, tokio_postgres::Error> {
-    let mut summaries: Vec<TraceSummary> = Vec::new();
-    let mut current: Option<(Uuid, TraceAcc)> = None;
+    let mut summaries = Summaries::default();
     for row in rows {
-        let cid: Uuid = row.try_get(0)?;
-        let at: i64 = row.try_get(1)?;
-        let span: &str = row.try_get(2)?;
         let processor: Option<&str> = row.try_get(3)?;
-        let event_type: &str = row.try_get(4)?;
-        let outcome: Option<&str> = row.try_get(5)?;
-        if current.as_ref().is_none_or(|(c, _)| *c != cid) {
-            let acc = TraceAcc::new(cid, at, processor.unwrap_or(event_type));
-            if let Some((_, done)) = current.replace((cid, acc)) {
-                summaries.push(done.finish());
-            }
-        }
-        if let Some((_, acc)) = current.as_mut() {
-            acc.add(at, span, parse_outcome(outcome));
-        }
+        let label = processor.unwrap_or(row.try_get(4)?);
+        summaries.push(
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            label,
+            row.try_get(5)?,
+        );
     }
-    summaries.extend(current.map(|(_, acc)| acc.finish()));
-    Ok(page(summaries, limit))
+    Ok(summaries.page(limit))
 }
 
 impl EventStore for PostgresStore {

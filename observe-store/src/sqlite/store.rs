@@ -16,7 +16,7 @@ use crate::query::{
     EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
 };
 use crate::row::{RowReader, StoredRow};
-use crate::summary::{StatsAcc, TraceAcc, page, parse_outcome};
+use crate::summary::{StatsAcc, Summaries, parse_outcome};
 
 /// How many rows one retention transaction deletes.
 const RETAIN_CHUNK: i64 = 5_000;
@@ -110,24 +110,15 @@ impl SqliteStore {
         let mut rows = statement
             .query(params_from_iter(ids.iter()))
             .map_err(|e| self.at.error(e))?;
-        let mut summaries: Vec<TraceSummary> = Vec::with_capacity(ids.len());
-        let mut current: Option<(String, TraceAcc)> = None;
+        let mut summaries = Summaries::default();
         while let Some(row) = rows.next().map_err(|e| self.at.error(e))? {
             let (cid, at, span, processor, event_type, outcome) =
                 summary_row(row).map_err(|e| self.at.error(e))?;
-            if current.as_ref().is_none_or(|(c, _)| *c != cid) {
-                let id = cid.parse::<Uuid>().unwrap_or_default();
-                let label = processor.as_deref().unwrap_or(&event_type);
-                if let Some((_, acc)) = current.replace((cid, TraceAcc::new(id, at, label))) {
-                    summaries.push(acc.finish());
-                }
-            }
-            if let Some((_, acc)) = current.as_mut() {
-                acc.add(at, &span, parse_outcome(outcome.as_deref()));
-            }
+            let label = processor.as_deref().unwrap_or(&event_type);
+            let id = cid.parse::<Uuid>().unwrap_or_default();
+            summaries.push(id, at, &span, label, outcome.as_deref());
         }
-        summaries.extend(current.map(|(_, acc)| acc.finish()));
-        Ok(page(summaries, filter.limit))
+        Ok(summaries.page(filter.limit))
     }
 
     fn stats(

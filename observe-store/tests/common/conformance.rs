@@ -242,3 +242,63 @@ pub fn retain(sink: &impl Sink, store: &impl EventStore) {
     let page = block_on(store.traces(&TraceFilter::new())).expect("a page");
     assert_eq!(page.items.len(), 1);
 }
+
+/// Reading follows the compatibility rules: after `run_sql` renames two
+/// rows' type to an unknown one, they are skipped and counted (and still
+/// advance the tail's cursor); a row of another schema version is an error
+/// naming its seq.
+pub fn compatibility(sink: &impl Sink, store: &impl EventStore, run_sql: impl Fn(&str)) {
+    let events = request(1, &[("llm", Outcome::Ok)]);
+    write(sink, &events);
+    run_sql("UPDATE events SET event_type = 'rerank_started' WHERE seq IN (2, 3)");
+    let chain = block_on(store.chain(events[0].correlation_id)).expect("reads");
+    assert_eq!(chain.events().len(), events.len() - 2);
+    assert_eq!(store.unknown_types()["rerank_started"], 2);
+    let tail = block_on(store.after(0, 100)).expect("reads");
+    assert_eq!(
+        tail.next_seq,
+        events.len() as i64,
+        "skipped rows still advance the cursor"
+    );
+
+    run_sql("UPDATE events SET schema_version = 2 WHERE seq = 4");
+    let error = block_on(store.after(0, 100)).expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            observe_store::StoreError::UnsupportedSchemaVersion {
+                seq: 4,
+                found: 2,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("seq 4 has schema_version 2"),
+        "{error}"
+    );
+}
+
+/// The error of opening a store laid out by a newer version (layout 2).
+pub fn assert_refused_as_newer(error: Option<observe_store::StoreError>) {
+    let error = error.expect("refused");
+    assert!(
+        matches!(
+            error,
+            observe_store::StoreError::NewerLayout {
+                found: 2,
+                supported: 1,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("schema layout 2, newer than the 1"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("nothing was written"), "{error}");
+}
