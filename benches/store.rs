@@ -197,9 +197,9 @@ fn postgres_database(name: &str) -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
-fn report() {
+fn report(since: std::time::SystemTime) {
     let rate = |name: &str| {
-        common::mean_ns("store_worker", &format!("{name}/{EVENTS}"))
+        common::mean_ns_since("store_worker", &format!("{name}/{EVENTS}"), since)
             .map(|ns| EVENTS as f64 / (ns / 1e9))
     };
     println!("\nworker throughput, sanitized (events/s; ratio to the JSONL sink in this run):");
@@ -214,7 +214,9 @@ fn report() {
     println!("\nqueries in a store of {STORE_EVENTS} events (mean):");
     for backend in ["sqlite", "postgres"] {
         for query in ["chain_50", "traces_page_100", "errors_page_100"] {
-            if let Some(ns) = common::mean_ns("store_query_1m", &format!("{backend}_{query}")) {
+            if let Some(ns) =
+                common::mean_ns_since("store_query_1m", &format!("{backend}_{query}"), since)
+            {
                 println!("  {backend:<8} {query:<16} {:>8.3} ms", ns / 1e6);
             }
         }
@@ -222,10 +224,11 @@ fn report() {
 }
 
 fn main() {
+    let since = std::time::SystemTime::now();
     let mut c = Criterion::default().configure_from_args();
     throughput(&mut c);
     queries(&mut c);
     c.final_summary();
-    report();
+    report(since);
     let _ = std::fs::remove_dir_all(scratch("x").parent().expect("a directory"));
 }

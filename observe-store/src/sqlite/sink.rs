@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use observe_core::Event;
 use observe_core::delivery::sink::files::Access;
 use observe_core::delivery::sink::{Sink, SinkError};
-use rusqlite::{Connection, params};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, params, params_from_iter};
 
 use super::{Location, sql};
 use crate::StoreError;
@@ -69,25 +70,28 @@ impl SqliteSink {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction().map_err(|e| at.error(e))?;
         {
-            let mut insert = tx
-                .prepare_cached(sql::INSERT_EVENT)
-                .map_err(|e| at.error(e))?;
-            let mut ids = uuid::Uuid::encode_buffer();
-            let mut cids = uuid::Uuid::encode_buffer();
-            for row in rows {
-                insert
-                    .execute(params![
-                        row.event_id.hyphenated().encode_lower(&mut ids) as &str,
-                        row.event_type,
-                        row.timestamp_us,
-                        row.correlation_id.hyphenated().encode_lower(&mut cids) as &str,
-                        row.span_id,
-                        row.parent_span_id,
-                        row.processor,
-                        row.duration_us,
-                        row.outcome,
-                        row.payload,
-                    ])
+            for chunk in rows.chunks(sql::ROWS_PER_INSERT) {
+                let ids: Vec<[String; 2]> = chunk
+                    .iter()
+                    .map(|row| [row.event_id.to_string(), row.correlation_id.to_string()])
+                    .collect();
+                let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 10);
+                for (row, [id, correlation_id]) in chunk.iter().zip(&ids) {
+                    values.extend([
+                        id as &dyn ToSql,
+                        &row.event_type,
+                        &row.timestamp_us,
+                        correlation_id,
+                        &row.span_id,
+                        &row.parent_span_id,
+                        &row.processor,
+                        &row.duration_us,
+                        &row.outcome,
+                        &row.payload,
+                    ]);
+                }
+                tx.prepare_cached(&sql::insert_events(chunk.len()))
+                    .and_then(|mut insert| insert.execute(params_from_iter(values)))
                     .map_err(|e| at.error(e))?;
             }
             let mut upsert = tx
