@@ -33,6 +33,7 @@ mod jsonl;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod query;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod row;
 #[cfg(feature = "sqlite")]
 mod sqlite;

@@ -63,12 +63,14 @@ impl TraceAcc {
 
 /// Summaries from rows ordered by request, then time: one
 /// [`TraceAcc`] per run of rows of the same request.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[derive(Default)]
 pub(crate) struct Summaries {
     done: Vec<TraceSummary>,
     current: Option<TraceAcc>,
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl Summaries {
     /// Adds one event's row.
     pub(crate) fn push(
@@ -101,6 +103,7 @@ impl Summaries {
 }
 
 /// Parses a stored outcome; an unknown word counts as no outcome.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn parse_outcome(text: Option<&str>) -> Option<Outcome> {
     match text? {
         "ok" => Some(Outcome::Ok),
