@@ -182,14 +182,16 @@ pub(super) fn trace_page(filter: &crate::TraceFilter) -> (String, Vec<Param>) {
 }
 
 /// The columns a summary needs, for a list of requests: one index lookup
-/// per request (a join on the array would let the planner pick a scan of
-/// the whole table while statistics are missing, after a bulk load).
+/// per request. `OFFSET 0` keeps the planner from flattening the lookup
+/// into a hash join over the whole table, which it picks while the table
+/// has no statistics yet (after a bulk load: 150 ms instead of 8 ms for a
+/// page of 100 on a million events).
 pub(super) fn summary_rows() -> String {
     format!(
         "SELECT e.correlation_id, e.us, e.span_id, e.processor, e.event_type, e.outcome
          FROM unnest($1::uuid[]) AS ids(c) CROSS JOIN LATERAL (
              SELECT correlation_id, {US} AS us, \"timestamp\", seq, span_id, processor, event_type, outcome
-             FROM events WHERE correlation_id = ids.c
+             FROM events WHERE correlation_id = ids.c OFFSET 0
          ) e ORDER BY e.correlation_id, e.\"timestamp\", e.seq"
     )
 }
