@@ -20,7 +20,7 @@ use fastrace::collector::{Config as FastraceConfig, SpanContext};
 use fastrace::prelude::{LocalSpan, Span};
 use observe::record::Record;
 use observe::sink::{JsonlSink, NullSink};
-use observe::{Config, CorrelationContext, EventType, FlushOutcome};
+use observe::{Config, CorrelationContext, EventType};
 
 mod common;
 
@@ -121,39 +121,7 @@ fn worker_throughput(c: &mut Criterion) {
     group.bench_with_input(
         BenchmarkId::new("jsonl_sanitized", EVENTS),
         &EVENTS,
-        |b, &events| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    // Records are built untimed, so the figure is the
-                    // worker's rate (sanitize, serialize, write), not the
-                    // producer's cost of building payloads.
-                    let ctx = CorrelationContext::new_root();
-                    let records: Vec<Record> = (0..events)
-                        .map(|n| {
-                            Record::new(EventType::RetrievalComplete, ctx)
-                                .processor("retrieval")
-                                .json(serde_json::json!({
-                                    "query": "how do I reset my password",
-                                    "documents": n % 7,
-                                    "user": "someone@example.com",
-                                    "token": if n % 100 == 0 { "sk-abcdef0123456789" } else { "none" },
-                                }))
-                        })
-                        .collect();
-                    let start = Instant::now();
-                    for record in records {
-                        observe::record::submit(record);
-                    }
-                    assert_eq!(
-                        observe::flush(Duration::from_secs(60)),
-                        FlushOutcome::Flushed
-                    );
-                    total += start.elapsed();
-                }
-                total
-            })
-        },
+        |b, &events| b.iter_custom(|iters| common::drain_records(iters, events)),
     );
     group.finish();
     common::assert_nothing_dropped();

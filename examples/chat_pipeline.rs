@@ -5,27 +5,27 @@
 //! Some messages carry an email address, a phone number or an API key (the
 //! sanitizer removes them before anything is written); one request fails,
 //! one panics inside a processor (caught at the request level), one is
-//! cancelled by a timeout. Events go to a JSONL file; the demo then reads the
-//! file back, as a consumer would, and prints each request's correlation
-//! chain as a tree, followed by the pipeline's stats.
+//! cancelled by a timeout. Events go to the store named by `OBSERVE_STORE`
+//! (or the first argument), by default an SQLite file in the system
+//! temporary directory; the demo then reads them back through the query
+//! API, as a consumer would, and prints each request's correlation chain as
+//! a tree, the newest requests' summaries, and the pipeline's stats.
 //!
 //! When `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`)
 //! or `OTEL_EXPORTER_ZIPKIN_ENDPOINT` is set, the events also go, as spans,
-//! to that OTLP/HTTP receiver or Zipkin collector (a sink next to the file,
+//! to that OTLP/HTTP receiver or Zipkin collector (a sink next to the store,
 //! with its own breaker: a receiver that is down costs the demo nothing).
 //!
-//! Run: `cargo run --example chat_pipeline [-- path/to/events.jsonl]`, or
-//! `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 cargo run --example chat_pipeline`
+//! Run: `cargo run --example chat_pipeline [-- STORE_URL]`, where STORE_URL
+//! is `sqlite://path.db`, `postgres://user@host:port/db` or `path.jsonl`; or
+//! `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 cargo run --example chat_pipeline`.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use observe::reader::JsonlReader;
-use observe::sink::JsonlSink;
-use observe::{
-    Config, CorrelationContext, Event, EventType, FutureExt, Outcome, SinkOptions, SpanId,
-};
+use observe::chain::Chain;
+use observe::store::{EventStore, Store, StoreSink, StoreUrl, TraceFilter};
+use observe::{Config, CorrelationContext, EventType, FutureExt, SinkOptions};
 use observe_export::{OtlpSink, ZipkinSink};
 
 #[derive(Debug)]
@@ -129,22 +129,38 @@ const REQUESTS: &[(&str, &str)] = &[
     ("This one is slow to answer", "en"),
 ];
 
+/// The store named on the command line or in `OBSERVE_STORE`; by default a
+/// fresh SQLite file in the demo's own owner-only directory.
+fn store_url() -> Result<StoreUrl, Box<dyn std::error::Error>> {
+    if let Some(arg) = std::env::args().nth(1) {
+        return Ok(arg.parse()?);
+    }
+    if let Some(url) = StoreUrl::from_env()? {
+        return Ok(url);
+    }
+    let dir = std::env::temp_dir().join("observe-demo");
+    std::fs::create_dir_all(&dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // The demo's own directory: events hold user data, keep it private.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let path = dir.join("events.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    Ok(StoreUrl::sqlite(path))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).map_or_else(
-        || {
-            std::env::temp_dir()
-                .join("observe-demo")
-                .join("events.jsonl")
-        },
-        std::path::PathBuf::from,
-    );
-    let _ = std::fs::remove_file(&path);
+    let url = store_url()?;
     // The application's own panic hook: observe's hook (installed by init)
     // chains to it, so it still runs for every panic.
     std::panic::set_hook(Box::new(|info| eprintln!("[app panic hook] {info}")));
     let config = Config::default()
-        .sink(JsonlSink::open(&path)?)
+        .sink(StoreSink::open(&url)?)
         .service_name("chat-demo")
         .batch_linger(Duration::from_millis(20));
     let guard = observe::init(with_exporters(config)?)?;
@@ -177,29 +193,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stats = observe::stats();
     drop(guard);
 
-    println!("\nEvents written to {} ({flushed:?})", path.display());
-    let file = std::io::BufReader::new(std::fs::File::open(&path)?);
-    let mut by_request: BTreeMap<_, Vec<Event>> = BTreeMap::new();
-    for event in JsonlReader::new(file) {
-        let event = event?;
-        by_request
-            .entry(event.correlation_id)
-            .or_default()
-            .push(event);
-    }
+    println!("\nEvents written to {url} ({flushed:?})");
+    let store = Store::open(&url)?;
+    let mut chains = Vec::new();
     for root in &roots {
-        let events = by_request.remove(&root.correlation_id).unwrap_or_default();
-        print_chain(root, &events);
+        let chain = store.chain(root.correlation_id).await?;
+        print_chain(&chain);
+        chains.push(chain);
     }
-    if let Some(event) = roots.get(1).and_then(|r| {
-        std::fs::read_to_string(&path)
-            .ok()?
-            .lines()
-            .find(|l| l.contains(&r.correlation_id.to_string()) && l.contains("message_received"))
-            .map(str::to_owned)
-    }) {
+    let stored = chains.get(1).and_then(|chain| {
+        let event = chain
+            .events()
+            .iter()
+            .find(|e| e.event_type == EventType::MessageReceived)?;
+        serde_json::to_string(event).ok()
+    });
+    if let Some(event) = stored {
         println!(
             "\nThe second request's message_received event as stored (note the redactions):\n{event}"
+        );
+    }
+    println!("\nNewest requests (EventStore::traces):");
+    for summary in store.traces(&TraceFilter::new().limit(10)).await?.items {
+        let outcome = summary.outcome.map_or("in flight", |o| o.as_str());
+        println!(
+            "  {}  {:<18} {:>2} spans {:>9.1} ms  {outcome}",
+            summary.correlation_id,
+            summary.root,
+            summary.spans,
+            summary.duration_us as f64 / 1000.0
         );
     }
     println!(
@@ -210,7 +232,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Adds an OTLP and/or a Zipkin exporter when their endpoint variable is
-/// set. The file has every event, so the exporters need no fallback.
+/// set. The store has every event, so the exporters need no fallback.
 fn with_exporters(mut config: Config) -> Result<Config, observe_export::ExportError> {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "chat-demo".to_owned());
@@ -233,69 +255,38 @@ fn with_exporters(mut config: Config) -> Result<Config, observe_export::ExportEr
 }
 
 /// Prints one request as a tree of spans: processor, outcome, duration.
-fn print_chain(root: &CorrelationContext, events: &[Event]) {
-    struct Span {
-        processor: String,
-        parent: Option<SpanId>,
-        outcome: Option<Outcome>,
-        duration_us: Option<u64>,
-        error: Option<String>,
-    }
-    let mut spans: BTreeMap<SpanId, Span> = BTreeMap::new();
-    let mut order = Vec::new();
-    for event in events.iter().filter(|e| e.span_id != root.span_id) {
-        let span = spans.entry(event.span_id).or_insert_with(|| {
-            order.push(event.span_id);
-            Span {
-                processor: event.processor.as_deref().unwrap_or("?").to_owned(),
-                parent: event.parent_span_id,
-                outcome: None,
-                duration_us: None,
-                error: None,
-            }
-        });
-        if event.outcome.is_some() {
-            span.outcome = event.outcome;
-            span.duration_us = event.duration_us;
-            if event.event_type == EventType::ErrorOccurred {
-                span.error = event
-                    .payload
-                    .get("error_message")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_owned);
-            }
-        }
-    }
-    let root_events: Vec<_> = events
-        .iter()
-        .filter(|e| e.span_id == root.span_id)
-        .map(|e| e.event_type.as_str())
+fn print_chain(chain: &Chain) {
+    let root_events: Vec<&str> = chain
+        .roots()
+        .filter(|span| span.parent_span_id.is_none())
+        .flat_map(|span| {
+            span.events
+                .iter()
+                .map(|&i| chain.events()[i].event_type.as_str())
+        })
         .collect();
     println!(
         "\nrequest {}  [{}]",
-        root.correlation_id,
+        chain.correlation_id(),
         root_events.join(", ")
     );
-    fn walk(spans: &BTreeMap<SpanId, Span>, order: &[SpanId], parent: SpanId, depth: usize) {
-        for id in order.iter().filter(|id| spans[*id].parent == Some(parent)) {
-            let span = &spans[id];
-            let outcome = span.outcome.map_or("(no terminal event)", |o| o.as_str());
-            let duration = span
-                .duration_us
-                .map_or(String::new(), |d| format!("{:.1} ms", d as f64 / 1000.0));
-            let error = span
-                .error
-                .as_deref()
-                .map_or(String::new(), |e| format!("  {}", shorten(e, 60)));
-            let indent = "   ".repeat(depth);
-            println!(
-                "  {indent}└─ {:<12} {:<10} {:>9}{error}",
-                span.processor, outcome, duration
-            );
-            walk(spans, order, *id, depth + 1);
-        }
+    for (depth, span) in chain.walk().filter(|(depth, _)| *depth > 0) {
+        let outcome = span.outcome.map_or("(no terminal event)", |o| o.as_str());
+        let duration = span
+            .duration_us
+            .map_or(String::new(), |d| format!("{:.1} ms", d as f64 / 1000.0));
+        let error = span
+            .error_message
+            .as_deref()
+            .map_or(String::new(), |e| format!("  {}", shorten(e, 60)));
+        let indent = "   ".repeat(depth - 1);
+        println!(
+            "  {indent}└─ {:<12} {:<10} {:>9}{error}",
+            span.label(chain),
+            outcome,
+            duration
+        );
     }
-    walk(&spans, &order, root.span_id, 0);
 }
 
 fn shorten(text: &str, max: usize) -> String {

@@ -101,10 +101,28 @@ pub use observe_core::runtime::recorded::{CurrentSpan, current_span};
 
 pub use observe_core::delivery::{breaker, sanitize, sink};
 pub use observe_core::model::{context, error_payload, registry};
-pub use observe_core::read::reader;
+pub use observe_core::read::{chain, reader};
 #[doc = include_str!("docs/registry.md")]
 #[doc(inline)]
 pub use observe_macros::registry;
+
+/// Event stores: SQLite and PostgreSQL sinks, the schema and its
+/// migrations, and the query API ([`EventStore`](store::EventStore)) over
+/// SQLite, PostgreSQL and JSONL files, each named by one URL. Needs the
+/// `sqlite` (default) or `postgres` feature.
+///
+/// ```
+/// # #[cfg(feature = "sqlite")] {
+/// let dir = std::env::temp_dir().join(format!("observe-doc-facade-{}", std::process::id()));
+/// let url = observe::store::StoreUrl::sqlite(dir.join("events.db"));
+/// let guard = observe::init(observe::Config::default().sink(observe::store::StoreSink::open(&url)?))?;
+/// drop(guard);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use observe_store as store;
 
 /// Low-level emission, for integrations that need what `emit!` and
 /// `#[observed]` do not offer (a bridge from another instrumentation

@@ -41,7 +41,27 @@ pub enum ReadError {
 /// assert!(matches!(read_event(line), Err(ReadError::UnknownEventType(name)) if name == "rerank_started"));
 /// ```
 pub fn read_event(json: &str) -> Result<Event, ReadError> {
-    let wire: WireIn = serde_json::from_str(json)?;
+    check(serde_json::from_str(json)?)
+}
+
+/// Reads one event from a JSON value holding its fields, under the same
+/// rules as [`read_event`]: how a store turns a row back into an event.
+///
+/// ```
+/// use observe_core::read::reader::read_value;
+///
+/// let row = serde_json::json!({
+///     "schema_version": 1, "event_id": "01938e5a-7b2c-7d4e-8f00-0123456789ab",
+///     "event_type": "message_received", "timestamp": "2026-11-27T11:14:15.000000Z",
+///     "correlation_id": "01938e5a-7b2c-7d4e-8f00-0123456789ac", "span_id": "00f067aa0ba902b7",
+/// });
+/// assert_eq!(read_value(row).unwrap().event_type.as_str(), "message_received");
+/// ```
+pub fn read_value(value: serde_json::Value) -> Result<Event, ReadError> {
+    check(serde_json::from_value(value)?)
+}
+
+fn check(wire: WireIn) -> Result<Event, ReadError> {
     if wire.schema_version != SCHEMA_VERSION {
         return Err(ReadError::UnsupportedSchemaVersion {
             found: wire.schema_version,
@@ -51,6 +71,64 @@ pub fn read_event(json: &str) -> Result<Event, ReadError> {
         Ok(event_type) => Ok(wire.into_event(event_type)),
         Err(unknown) => Err(ReadError::UnknownEventType(unknown.name)),
     }
+}
+
+/// The unknown event types met so far: each name is reported once (by
+/// default with a line on stderr) and every skipped event is counted.
+///
+/// ```
+/// use observe_core::read::reader::UnknownTypes;
+///
+/// let mut reported = Vec::new();
+/// let mut unknown = UnknownTypes::new();
+/// unknown.skip("rerank_started", |name| reported.push(name.to_owned()));
+/// unknown.skip("rerank_started", |name| reported.push(name.to_owned()));
+/// assert_eq!(reported, ["rerank_started"]);
+/// assert_eq!(unknown.counts()["rerank_started"], 2);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct UnknownTypes {
+    counts: BTreeMap<String, u64>,
+}
+
+impl UnknownTypes {
+    /// None met yet.
+    pub fn new() -> UnknownTypes {
+        UnknownTypes::default()
+    }
+
+    /// Counts one skipped event of type `name`, calling `report` the first
+    /// time this name is met.
+    pub fn skip(&mut self, name: &str, report: impl FnOnce(&str)) {
+        match self.counts.get_mut(name) {
+            Some(count) => *count += 1,
+            None => {
+                report(name);
+                self.counts.insert(name.to_owned(), 1);
+            }
+        }
+    }
+
+    /// Counts one skipped event of type `name`, reporting a new name on
+    /// stderr.
+    pub fn skip_logged(&mut self, name: &str) {
+        self.skip(name, log_unknown);
+    }
+
+    /// How many events of each unknown type were skipped.
+    pub fn counts(&self) -> &BTreeMap<String, u64> {
+        &self.counts
+    }
+
+    /// How many events were skipped in all.
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+}
+
+/// The default report of a new unknown type: one line on stderr.
+fn log_unknown(name: &str) {
+    eprintln!("observe: skipping events of unknown type `{name}`")
 }
 
 /// Reads a JSON-lines stream of events, skipping events of unknown type.
@@ -73,7 +151,7 @@ pub fn read_event(json: &str) -> Result<Event, ReadError> {
 pub struct JsonlReader<R> {
     input: R,
     line: String,
-    unknown: BTreeMap<String, u64>,
+    unknown: UnknownTypes,
     on_unknown: Box<dyn FnMut(&str)>,
 }
 
@@ -83,10 +161,8 @@ impl<R: BufRead> JsonlReader<R> {
         JsonlReader {
             input,
             line: String::new(),
-            unknown: BTreeMap::new(),
-            on_unknown: Box::new(|name| {
-                eprintln!("observe: skipping events of unknown type `{name}`")
-            }),
+            unknown: UnknownTypes::new(),
+            on_unknown: Box::new(log_unknown),
         }
     }
 
@@ -99,7 +175,7 @@ impl<R: BufRead> JsonlReader<R> {
 
     /// How many events of each unknown type were skipped so far.
     pub fn unknown_types(&self) -> &BTreeMap<String, u64> {
-        &self.unknown
+        self.unknown.counts()
     }
 }
 
@@ -118,13 +194,10 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
                 continue;
             }
             match read_event(&self.line) {
-                Err(ReadError::UnknownEventType(name)) => match self.unknown.get_mut(&name) {
-                    Some(count) => *count += 1,
-                    None => {
-                        (self.on_unknown)(&name);
-                        self.unknown.insert(name, 1);
-                    }
-                },
+                Err(ReadError::UnknownEventType(name)) => {
+                    let report = &mut self.on_unknown;
+                    self.unknown.skip(&name, |name| report(name));
+                }
                 other => return Some(other),
             }
         }

@@ -1,10 +1,11 @@
 //! [`JsonlSink`]: appends events to a file, one JSON object per line.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::files::{self, Access};
 use super::{Sink, SinkError, write_json_lines};
 use crate::Event;
 
@@ -13,7 +14,10 @@ use crate::Event;
 /// The file and its missing parent directories are created by
 /// [`open`](JsonlSink::open), which fails with a message naming the path if
 /// that is not possible, so a bad path is found at start-up, not at the first
-/// write. Each batch is written with one `write_all` and flushed.
+/// write. Each batch is written with one `write_all` and flushed. The file
+/// and the directories it creates are owner-only (0600 / 0700) unless
+/// [`open_with`](JsonlSink::open_with) says otherwise; an existing file keeps
+/// its permissions.
 ///
 /// ```
 /// use observe_core::delivery::sink::JsonlSink;
@@ -36,21 +40,25 @@ struct State {
 }
 
 impl JsonlSink {
-    /// Opens `path` for appending, creating it and its directories.
+    /// Opens `path` for appending, creating it and its directories
+    /// owner-only.
     pub fn open(path: impl AsRef<Path>) -> Result<JsonlSink, SinkError> {
+        JsonlSink::open_with(path, Access::OwnerOnly)
+    }
+
+    /// Opens `path` for appending, creating it and its directories with
+    /// `access`.
+    pub fn open_with(path: impl AsRef<Path>, access: Access) -> Result<JsonlSink, SinkError> {
         let path = path.as_ref().to_path_buf();
         let context = |action: &str, e: std::io::Error| SinkError {
             message: format!("cannot {action} event log `{}`: {e}", path.display()),
             source: Some(e),
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| context("create the directory of", e))?;
+            files::create_dirs(parent, access)
+                .map_err(|e| context("create the directory of", e))?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| context("open", e))?;
+        let file = files::create_file(&path, access).map_err(|e| context("open", e))?;
         Ok(JsonlSink {
             path,
             state: Mutex::new(State {

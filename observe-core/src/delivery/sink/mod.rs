@@ -24,6 +24,7 @@
 //! }
 //! ```
 
+pub mod files;
 mod jsonl;
 mod memory;
 mod null;

@@ -1,0 +1,234 @@
+//! Stores, side by side in one run: the worker's throughput with the
+//! sanitizer on into JSONL (the peer), SQLite and PostgreSQL, with the
+//! ratios to JSONL; then query latency in a store of 1,000,000 events (one
+//! chain of 50 events, a page of 100 trace summaries) on SQLite and
+//! PostgreSQL.
+//!
+//! Run: `scripts/test-postgres.sh run cargo bench --bench store --all-features --
+//! --measurement-time 5 --warm-up-time 1`. Without `OBSERVE_TEST_POSTGRES_URL`
+//! (or without the `postgres` feature) the PostgreSQL rows are left out.
+
+use std::time::Instant;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use observe::sink::{JsonlSink, Sink};
+use observe::store::{EventStore, SqliteSink, SqliteStore, TraceFilter};
+use observe::{Config, CorrelationContext, Event, EventType, Outcome, Timestamp};
+
+mod common;
+
+const EVENTS: u64 = 20_000;
+const STORE_EVENTS: usize = 1_000_000;
+const CHAIN: usize = 50;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("observe-bench-store-{}", std::process::id()));
+    let _ = std::fs::remove_file(dir.join(name));
+    dir.join(name)
+}
+
+fn throughput_into(c: &mut Criterion, name: &str, sink: impl Sink) {
+    let guard = observe::init(
+        Config::default()
+            .sink(sink)
+            .queue_capacity(EVENTS as usize * 2)
+            .fallback(std::io::sink()),
+    )
+    .expect("install the pipeline");
+    let mut group = c.benchmark_group("store_worker");
+    group.throughput(Throughput::Elements(EVENTS));
+    group.bench_with_input(BenchmarkId::new(name, EVENTS), &EVENTS, |b, &events| {
+        b.iter_custom(|iters| common::drain_records(iters, events))
+    });
+    group.finish();
+    common::assert_nothing_dropped();
+    let stats = observe::stats();
+    assert_eq!(
+        (stats.failed_writes, stats.fallen_back),
+        (0, 0),
+        "{name}: {stats:?}"
+    );
+    drop(guard);
+}
+
+fn throughput(c: &mut Criterion) {
+    throughput_into(
+        c,
+        "jsonl",
+        JsonlSink::open(scratch("events.jsonl")).expect("opens"),
+    );
+    throughput_into(
+        c,
+        "sqlite",
+        SqliteSink::open(scratch("events.db")).expect("opens"),
+    );
+    #[cfg(feature = "postgres")]
+    if let Some(url) = postgres_database("observe_bench_worker") {
+        throughput_into(
+            c,
+            "postgres",
+            observe::store::PostgresSink::connect(&url).expect("connects"),
+        );
+    }
+}
+
+/// Requests of 50 events each (24 spans, one in ten failing), a million
+/// events in all; returns a sample of the requests' ids.
+fn fill(sink: &impl Sink) -> Vec<uuid::Uuid> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut ids = Vec::new();
+    let mut batch = Vec::with_capacity(10_000);
+    let start = Timestamp::now().unix_micros() - 86_400_000_000;
+    for r in 0..STORE_EVENTS / CHAIN {
+        let root = CorrelationContext::new_root();
+        let t0 = start + r as i64 * 4_000;
+        let at = |i: usize| Timestamp::from_unix_micros(t0 + i as i64 * 50).expect("in range");
+        let mut event = Event::new(EventType::MessageReceived, &root);
+        event.timestamp = at(0);
+        batch
+            .push(event.with_payload(
+                serde_json::json!({ "channel": "web", "text": "where is my order" }),
+            ));
+        for s in 0..(CHAIN - 2) / 2 {
+            let span = root.child();
+            let mut started =
+                Event::new(EventType::RetrievalStarted, &span).with_processor("retrieval");
+            started.timestamp = at(1 + 2 * s);
+            let outcome = if r % 10 == 0 && s == 3 {
+                Outcome::Error
+            } else {
+                Outcome::Ok
+            };
+            let mut done = Event::new(EventType::RetrievalComplete, &span)
+                .with_processor("retrieval")
+                .with_outcome(outcome, 40)
+                .with_payload(serde_json::json!({ "documents": s }));
+            done.timestamp = at(2 + 2 * s);
+            batch.push(started);
+            batch.push(done);
+        }
+        let mut sent = Event::new(EventType::ResponseSent, &root);
+        sent.timestamp = at(CHAIN - 1);
+        batch.push(sent.with_payload(serde_json::json!({ "status": 200 })));
+        if r % 97 == 0 {
+            ids.push(root.correlation_id);
+        }
+        if batch.len() >= 10_000 {
+            runtime.block_on(sink.write_batch(&batch)).expect("fills");
+            batch.clear();
+        }
+    }
+    runtime.block_on(sink.write_batch(&batch)).expect("fills");
+    ids
+}
+
+fn queries_on(c: &mut Criterion, name: &str, store: &impl EventStore, ids: &[uuid::Uuid]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("store_query_1m");
+    let mut next = ids.iter().cycle();
+    group.bench_function(format!("{name}_chain_50"), |b| {
+        b.iter(|| {
+            let id = *next.next().expect("ids");
+            let chain = runtime.block_on(store.chain(id)).expect("reads");
+            assert_eq!(chain.events().len(), CHAIN);
+        })
+    });
+    group.bench_function(format!("{name}_traces_page_100"), |b| {
+        b.iter(|| {
+            let page = runtime
+                .block_on(store.traces(&TraceFilter::new()))
+                .expect("reads");
+            assert_eq!(page.items.len(), 100);
+        })
+    });
+    group.bench_function(format!("{name}_errors_page_100"), |b| {
+        b.iter(|| {
+            let page = runtime
+                .block_on(store.traces(&TraceFilter::new().errors_only()))
+                .expect("reads");
+            assert_eq!(page.items.len(), 100);
+        })
+    });
+    group.finish();
+}
+
+fn queries(c: &mut Criterion) {
+    let path = scratch("million.db");
+    let started = Instant::now();
+    let ids = fill(&SqliteSink::open(&path).expect("opens"));
+    println!(
+        "filled SQLite with {STORE_EVENTS} events in {:.1?}",
+        started.elapsed()
+    );
+    queries_on(c, "sqlite", &SqliteStore::open(&path).expect("opens"), &ids);
+    #[cfg(feature = "postgres")]
+    if let Some(url) = postgres_database("observe_bench_million") {
+        let started = Instant::now();
+        let ids = fill(&observe::store::PostgresSink::connect(&url).expect("connects"));
+        println!(
+            "filled PostgreSQL with {STORE_EVENTS} events in {:.1?}",
+            started.elapsed()
+        );
+        let store = observe::store::PostgresStore::connect(&url).expect("connects");
+        queries_on(c, "postgres", &store, &ids);
+    }
+}
+
+/// A fresh database on the server in `OBSERVE_TEST_POSTGRES_URL`.
+#[cfg(feature = "postgres")]
+fn postgres_database(name: &str) -> Option<String> {
+    let admin = std::env::var("OBSERVE_TEST_POSTGRES_URL").ok()?;
+    let psql = |sql: String| {
+        let status = std::process::Command::new("psql")
+            .args([admin.as_str(), "-qc", &sql])
+            .status()
+            .expect("psql runs");
+        assert!(status.success(), "{sql}");
+    };
+    psql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    psql(format!("CREATE DATABASE {name}"));
+    let (base, _) = admin.rsplit_once('/')?;
+    Some(format!("{base}/{name}"))
+}
+
+fn report(since: std::time::SystemTime) {
+    let rate = |name: &str| {
+        common::mean_ns_since("store_worker", &format!("{name}/{EVENTS}"), since)
+            .map(|ns| EVENTS as f64 / (ns / 1e9))
+    };
+    println!("\nworker throughput, sanitized (events/s; ratio to the JSONL sink in this run):");
+    if let Some(jsonl) = rate("jsonl") {
+        println!("  jsonl    {jsonl:>10.0}");
+        for name in ["sqlite", "postgres"] {
+            if let Some(r) = rate(name) {
+                println!("  {name:<8} {r:>10.0}  = {:.2}x JSONL", r / jsonl);
+            }
+        }
+    }
+    println!("\nqueries in a store of {STORE_EVENTS} events (mean):");
+    for backend in ["sqlite", "postgres"] {
+        for query in ["chain_50", "traces_page_100", "errors_page_100"] {
+            if let Some(ns) =
+                common::mean_ns_since("store_query_1m", &format!("{backend}_{query}"), since)
+            {
+                println!("  {backend:<8} {query:<16} {:>8.3} ms", ns / 1e6);
+            }
+        }
+    }
+}
+
+fn main() {
+    let since = std::time::SystemTime::now();
+    let mut c = Criterion::default().configure_from_args();
+    throughput(&mut c);
+    queries(&mut c);
+    c.final_summary();
+    report(since);
+    let _ = std::fs::remove_dir_all(scratch("x").parent().expect("a directory"));
+}

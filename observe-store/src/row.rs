@@ -1,0 +1,149 @@
+//! Between events and rows: the column values written for an event, and a
+//! stored row read back as an event through the core's reader (so the
+//! compatibility rules are the reader's).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use observe_core::read::reader::{ReadError, UnknownTypes, read_value};
+use observe_core::{Event, SCHEMA_VERSION, Timestamp};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// The columns of one event, ready to bind.
+pub(crate) struct NewRow {
+    pub(crate) event_id: Uuid,
+    pub(crate) event_type: &'static str,
+    pub(crate) timestamp_us: i64,
+    pub(crate) correlation_id: Uuid,
+    pub(crate) span_id: String,
+    pub(crate) parent_span_id: Option<String>,
+    pub(crate) processor: Option<String>,
+    pub(crate) duration_us: Option<i64>,
+    pub(crate) outcome: Option<&'static str>,
+    pub(crate) payload: String,
+}
+
+impl NewRow {
+    /// The columns of `event`.
+    pub(crate) fn of(event: &Event) -> Result<NewRow, StoreError> {
+        let payload = serde_json::to_string(&event.payload).map_err(|e| StoreError::BadRow {
+            seq: 0,
+            reason: format!("payload does not serialize: {e}"),
+        })?;
+        Ok(NewRow {
+            event_id: event.event_id,
+            event_type: event.event_type.as_str(),
+            timestamp_us: event.timestamp.unix_micros(),
+            correlation_id: event.correlation_id,
+            span_id: event.span_id.to_string(),
+            parent_span_id: event.parent_span_id.map(|s| s.to_string()),
+            processor: event.processor.as_deref().map(str::to_owned),
+            duration_us: event
+                .duration_us
+                .map(|d| i64::try_from(d).unwrap_or(i64::MAX)),
+            outcome: event.outcome.map(|o| o.as_str()),
+            payload,
+        })
+    }
+
+    /// The columns of every event of a batch.
+    pub(crate) fn batch(batch: &[Event]) -> Result<Vec<NewRow>, StoreError> {
+        batch.iter().map(NewRow::of).collect()
+    }
+}
+
+/// The earliest timestamp of each request in a batch, for the `traces`
+/// table.
+pub(crate) fn trace_starts(rows: &[NewRow]) -> Vec<(Uuid, i64)> {
+    let mut starts: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for row in rows {
+        let start = starts.entry(row.correlation_id).or_insert(row.timestamp_us);
+        *start = (*start).min(row.timestamp_us);
+    }
+    starts.into_iter().collect()
+}
+
+/// One stored row, as read.
+pub(crate) struct StoredRow {
+    pub(crate) seq: i64,
+    pub(crate) schema_version: i64,
+    pub(crate) event_id: String,
+    pub(crate) event_type: String,
+    pub(crate) timestamp_us: i64,
+    pub(crate) correlation_id: String,
+    pub(crate) span_id: String,
+    pub(crate) parent_span_id: Option<String>,
+    pub(crate) processor: Option<String>,
+    pub(crate) duration_us: Option<i64>,
+    pub(crate) outcome: Option<String>,
+    pub(crate) payload: String,
+}
+
+/// Turns rows into events under the compatibility rules, counting the
+/// unknown event types met.
+#[derive(Default)]
+pub(crate) struct RowReader {
+    unknown: Mutex<UnknownTypes>,
+}
+
+impl RowReader {
+    /// The event of `row`; `Ok(None)` if its type is unknown (skipped and
+    /// counted).
+    pub(crate) fn read(&self, row: StoredRow) -> Result<Option<Event>, StoreError> {
+        let seq = row.seq;
+        if row.schema_version != i64::from(SCHEMA_VERSION) {
+            return Err(StoreError::UnsupportedSchemaVersion {
+                seq,
+                found: row.schema_version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let value = row.into_value()?;
+        match read_value(value) {
+            Ok(event) => Ok(Some(event)),
+            Err(ReadError::UnknownEventType(name)) => {
+                let mut unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
+                unknown.skip_logged(&name);
+                Ok(None)
+            }
+            Err(e) => Err(StoreError::BadRow {
+                seq,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// The unknown types met so far.
+    pub(crate) fn unknown_types(&self) -> BTreeMap<String, u64> {
+        let unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
+        unknown.counts().clone()
+    }
+}
+
+impl StoredRow {
+    /// The row as the JSON object of its event.
+    fn into_value(self) -> Result<Value, StoreError> {
+        let seq = self.seq;
+        let bad = |reason: String| StoreError::BadRow { seq, reason };
+        let timestamp = Timestamp::from_unix_micros(self.timestamp_us)
+            .ok_or_else(|| bad(format!("timestamp {} out of range", self.timestamp_us)))?;
+        let payload: Value = serde_json::from_str(&self.payload)
+            .map_err(|e| bad(format!("payload is not JSON: {e}")))?;
+        let mut object = Map::new();
+        object.insert("schema_version".into(), self.schema_version.into());
+        object.insert("event_id".into(), self.event_id.into());
+        object.insert("event_type".into(), self.event_type.into());
+        object.insert("timestamp".into(), timestamp.to_string().into());
+        object.insert("correlation_id".into(), self.correlation_id.into());
+        object.insert("span_id".into(), self.span_id.into());
+        object.insert("parent_span_id".into(), self.parent_span_id.into());
+        object.insert("processor".into(), self.processor.into());
+        object.insert("duration_us".into(), self.duration_us.into());
+        object.insert("outcome".into(), self.outcome.into());
+        object.insert("payload".into(), payload);
+        Ok(Value::Object(object))
+    }
+}
