@@ -31,9 +31,7 @@ use crate::{CorrelationContext, FutureExt, Outcome};
 /// What the macro knows about one instrumented function, as a static item.
 #[derive(Debug)]
 pub struct CallSite {
-    /// The registered processor.
-    pub processor: &'static Processor,
-    /// The events its spans emit (from the processor).
+    /// The events its spans emit (from the registered processor).
     pub kind: SpanKind,
     /// The operation's name (the function's, or `name = "..."`).
     pub name: &'static str,
@@ -49,7 +47,6 @@ impl CallSite {
         module_path: &'static str,
     ) -> CallSite {
         CallSite {
-            processor,
             kind: SpanKind::of(processor),
             name,
             module_path,
