@@ -69,6 +69,7 @@ fn schema_version_is_written_even_for_a_hand_built_event() {
         duration_us: None,
         outcome: None,
         payload: Default::default(),
+        service_name: None,
     };
     let value = serde_json::to_value(&event).unwrap();
     assert_eq!(value["schema_version"], json!(SCHEMA_VERSION));

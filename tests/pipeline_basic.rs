@@ -204,3 +204,31 @@ fn shutdown_inside_a_current_thread_runtime_does_not_deadlock() {
         assert_eq!(outcome, FlushOutcome::Flushed, "{mode:?}");
     }
 }
+
+#[test]
+fn every_delivered_event_carries_the_service() {
+    let _serial = serial();
+    for (config, expected) in [
+        (Config::default().service_name("chat"), "chat".to_owned()),
+        (Config::default(), executable_name()),
+    ] {
+        let sink = MemorySink::new();
+        let guard = observe::init(config.sink(sink.clone())).unwrap();
+        emit_event(EventType::MessageReceived, serde_json::json!({}));
+        emit_event(EventType::ResponseSent, serde_json::json!({ "status": 200 }));
+        assert_eq!(flush(Duration::from_secs(10)), FlushOutcome::Flushed);
+        drop(guard);
+        let events = sink.events();
+        assert_eq!(events.len(), 2);
+        for event in &events {
+            assert_eq!(event.service_name.as_deref(), Some(expected.as_str()));
+            let json = serde_json::to_value(event).unwrap();
+            assert_eq!(json["service_name"], expected.as_str(), "on the wire too");
+        }
+    }
+}
+
+fn executable_name() -> String {
+    let exe = std::env::current_exe().unwrap();
+    exe.file_stem().unwrap().to_string_lossy().into_owned()
+}

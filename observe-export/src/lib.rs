@@ -40,7 +40,7 @@
 //! | `exception` span event | on `error_occurred`: `exception.type`, `exception.message`, `exception.stacktrace` (the frames, one per line) from the `ErrorPayload` |
 //! | attributes | `observe.event_type`, `observe.event_id`, `observe.outcome` (every outcome, `cancelled` included; `observe.processor` on point spans, whose name is the event type), then the sanitized payload's scalar fields under their own names (objects, arrays and nulls left out; Zipkin tags: all as strings) |
 //! | any other event (`*_started`, `message_received`, ...) | a span event (Zipkin: annotation) named by its type on its span, with its scalar fields, when that span's terminal event is in the same batch; otherwise a zero-length child span of its span (`observe.point_event = true`, id from the event id's random bits), so nothing is silently dropped |
-//! | resource | `service.name` from the sink (`OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else the executable's name), plus `OTEL_RESOURCE_ATTRIBUTES` (Zipkin: `localEndpoint.serviceName`) |
+//! | resource | `service.name` from the event's `service_name` (the pipeline's `Config::service_name`; one resource per service in a batch); for an event with none (read from a store written before the field), from the sink (`OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else the executable's name); plus `OTEL_RESOURCE_ATTRIBUTES` (Zipkin: `localEndpoint.serviceName`) |
 #![deny(missing_docs)]
 
 #[cfg(any(feature = "otlp", feature = "zipkin"))]

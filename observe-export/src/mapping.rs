@@ -98,6 +98,10 @@ pub struct SpanData {
     pub attributes: Vec<Attribute>,
     /// The span's other events and its `exception`.
     pub events: Vec<SpanEventData>,
+    /// The service of the span's event (`Event::service_name`): the
+    /// exporters' `service.name` / `localEndpoint.serviceName`; `None`
+    /// (an event from a store written before the field) takes the sink's.
+    pub service_name: Option<std::borrow::Cow<'static, str>>,
 }
 
 /// Whether an event ends a span: it carries an outcome, or it is a
@@ -177,6 +181,7 @@ pub fn map_terminal(event: &Event) -> SpanData {
         status: status(event),
         attributes,
         events: Vec::new(),
+        service_name: event.service_name.clone(),
     };
     if event.event_type == EventType::ErrorOccurred {
         span.events.push(exception(event, end));
@@ -296,6 +301,7 @@ fn point_span(event: &Event) -> SpanData {
         status: SpanStatus::Unset,
         attributes,
         events: Vec::new(),
+        service_name: event.service_name.clone(),
     }
 }
 

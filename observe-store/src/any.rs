@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use observe_core::delivery::sink::{JsonlSink, Sink, SinkError};
 use observe_core::read::chain::Chain;
+use observe_core::read::reader::TypeLookup;
 use observe_core::{Event, Timestamp};
 use uuid::Uuid;
 
@@ -68,6 +69,30 @@ impl Store {
             StoreUrl::Sqlite(_) => Err(not_compiled(url, "sqlite")),
             #[allow(unreachable_patterns)]
             StoreUrl::Postgres(_) => Err(not_compiled(url, "postgres")),
+        }
+    }
+
+    /// Reads the event types of an application's registry too: pass the
+    /// `EventType::parse` that `observe::registry!` generated, and the
+    /// application's own events are read instead of skipped as unknown.
+    ///
+    /// ```
+    /// # mod events { pub fn parse(name: &str) -> Option<observe_core::EventType> { observe_core::EventType::parse(name).ok() } }
+    /// use observe_store::{Store, StoreUrl};
+    ///
+    /// let path = std::env::temp_dir().join(format!("observe-doc-registry-{}.jsonl", std::process::id()));
+    /// std::fs::write(&path, "")?;
+    /// let store = Store::open(&StoreUrl::Jsonl(path.clone()))?.registry(events::parse);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn registry(self, types: TypeLookup) -> Store {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(store) => Store::Sqlite(store.registry(types)),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(store) => Store::Postgres(store.registry(types)),
+            Store::Jsonl(store) => Store::Jsonl(store.registry(types)),
         }
     }
 }

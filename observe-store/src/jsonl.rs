@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use observe_core::read::chain::Chain;
-use observe_core::read::reader::{ReadError, UnknownTypes, read_event};
+use observe_core::read::reader::{
+    ReadError, TypeLookup, UnknownTypes, builtin_types, read_event_with,
+};
 use observe_core::{Event, Outcome, SCHEMA_VERSION, Timestamp};
 use uuid::Uuid;
 
@@ -36,6 +38,7 @@ use crate::summary::{StatsAcc, TraceAcc, page};
 /// ```
 pub struct JsonlStore {
     path: PathBuf,
+    types: TypeLookup,
     unknown: Mutex<UnknownTypes>,
 }
 
@@ -48,8 +51,17 @@ impl JsonlStore {
         }
         Ok(JsonlStore {
             path,
+            types: builtin_types,
             unknown: Mutex::new(UnknownTypes::new()),
         })
+    }
+
+    /// Reads the event types of an application's registry too: pass the
+    /// `EventType::parse` that `observe::registry!` generated, and the
+    /// application's own events are read instead of skipped as unknown.
+    pub fn registry(mut self, types: TypeLookup) -> JsonlStore {
+        self.types = types;
+        self
     }
 
     /// Every event of the file with its line number, unknown types skipped
@@ -69,7 +81,7 @@ impl JsonlStore {
             if line.trim().is_empty() {
                 continue;
             }
-            match read_event(&line) {
+            match read_event_with(&line, self.types) {
                 Ok(event) => events.push(StoredEvent { seq, event }),
                 Err(ReadError::UnknownEventType(name)) => unknown.skip_logged(&name),
                 Err(ReadError::UnsupportedSchemaVersion { found }) => {

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use observe_core::read::reader::{ReadError, UnknownTypes, read_value};
+use observe_core::read::reader::{
+    ReadError, TypeLookup, UnknownTypes, builtin_types, read_value_with,
+};
 use observe_core::{Event, SCHEMA_VERSION, Timestamp};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -24,6 +26,7 @@ pub(crate) struct NewRow {
     pub(crate) duration_us: Option<i64>,
     pub(crate) outcome: Option<&'static str>,
     pub(crate) payload: String,
+    pub(crate) service_name: Option<String>,
 }
 
 impl NewRow {
@@ -46,6 +49,7 @@ impl NewRow {
                 .map(|d| i64::try_from(d).unwrap_or(i64::MAX)),
             outcome: event.outcome.map(|o| o.as_str()),
             payload,
+            service_name: event.service_name.as_deref().map(str::to_owned),
         })
     }
 
@@ -80,16 +84,32 @@ pub(crate) struct StoredRow {
     pub(crate) duration_us: Option<i64>,
     pub(crate) outcome: Option<String>,
     pub(crate) payload: String,
+    /// `NULL` in rows written before schema layout 2.
+    pub(crate) service_name: Option<String>,
 }
 
-/// Turns rows into events under the compatibility rules, counting the
-/// unknown event types met.
-#[derive(Default)]
+/// Turns rows into events under the compatibility rules, knowing the event
+/// types of its registry and counting the unknown ones met.
 pub(crate) struct RowReader {
+    types: TypeLookup,
     unknown: Mutex<UnknownTypes>,
 }
 
+impl Default for RowReader {
+    fn default() -> RowReader {
+        RowReader::new(builtin_types)
+    }
+}
+
 impl RowReader {
+    /// A reader knowing the event types of `types`.
+    pub(crate) fn new(types: TypeLookup) -> RowReader {
+        RowReader {
+            types,
+            unknown: Mutex::new(UnknownTypes::new()),
+        }
+    }
+
     /// The event of `row`; `Ok(None)` if its type is unknown (skipped and
     /// counted).
     pub(crate) fn read(&self, row: StoredRow) -> Result<Option<Event>, StoreError> {
@@ -102,7 +122,7 @@ impl RowReader {
             });
         }
         let value = row.into_value()?;
-        match read_value(value) {
+        match read_value_with(value, self.types) {
             Ok(event) => Ok(Some(event)),
             Err(ReadError::UnknownEventType(name)) => {
                 let mut unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
@@ -144,6 +164,9 @@ impl StoredRow {
         object.insert("duration_us".into(), self.duration_us.into());
         object.insert("outcome".into(), self.outcome.into());
         object.insert("payload".into(), payload);
+        if let Some(service) = self.service_name {
+            object.insert("service_name".into(), service.into());
+        }
         Ok(Value::Object(object))
     }
 }

@@ -48,7 +48,7 @@ fn column_types_are_the_documented_ones() {
         types,
         "seq bigint, schema_version integer, event_id uuid, event_type text, \
          timestamp timestamp with time zone, correlation_id uuid, span_id text, parent_span_id text, \
-         processor text, duration_us bigint, outcome text, payload json"
+         processor text, duration_us bigint, outcome text, payload json, service_name text"
     );
 }
 
@@ -76,7 +76,25 @@ fn migrations_run_once_under_concurrent_opens() {
     );
     assert_eq!(
         postgres_value(&url, "SELECT count(*) FROM observe_migrations"),
-        "1"
+        "2"
+    );
+}
+
+#[test]
+fn a_store_written_by_layout_1_is_migrated_and_keeps_its_rows() {
+    let Some(url) = postgres_database("layout_1") else {
+        return;
+    };
+    postgres_sql(&url, include_str!("fixtures/postgres-layout-1.sql"));
+    conformance::migrates_layout_1(|| {
+        (
+            PostgresSink::connect(&url).expect("migrates"),
+            PostgresStore::connect(&url).expect("connects"),
+        )
+    });
+    assert_eq!(
+        postgres_value(&url, "SELECT max(version) FROM observe_migrations"),
+        "2"
     );
 }
 
@@ -86,7 +104,7 @@ fn a_newer_layout_is_refused_and_nothing_is_written() {
         return;
     };
     drop(PostgresSink::connect(&url).expect("connects"));
-    postgres_sql(&url, "INSERT INTO observe_migrations (version) VALUES (2)");
+    postgres_sql(&url, "INSERT INTO observe_migrations (version) VALUES (3)");
     let password = url.split(['@', ':']).nth(2).unwrap_or("?").to_owned();
     for error in [
         PostgresSink::connect(&url).err(),

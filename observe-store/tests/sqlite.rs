@@ -99,7 +99,30 @@ fn migrations_are_recorded_once_and_reopening_keeps_the_data() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
+}
+
+#[test]
+fn a_store_written_by_layout_1_is_migrated_and_keeps_its_rows() {
+    let path = tmp_dir("layout_1").join("events.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let conn = rusqlite::Connection::open(&path).expect("creates");
+    conn.execute_batch(include_str!("fixtures/sqlite-layout-1.sql"))
+        .expect("the layout-1 store");
+    drop(conn);
+    conformance::migrates_layout_1(|| {
+        (
+            SqliteSink::open(&path).expect("migrates"),
+            SqliteStore::open(&path).expect("opens"),
+        )
+    });
+    let conn = rusqlite::Connection::open(&path).expect("opens");
+    let versions: i64 = conn
+        .query_row("SELECT max(version) FROM observe_migrations", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(versions, 2);
 }
 
 #[test]
@@ -108,7 +131,7 @@ fn a_newer_layout_is_refused_and_left_untouched() {
     drop(sink);
     let conn = rusqlite::Connection::open(&path).expect("opens");
     conn.execute_batch(
-        "INSERT INTO observe_migrations VALUES (2, 0); CREATE TABLE from_the_future (x INTEGER);",
+        "INSERT INTO observe_migrations VALUES (3, 0); CREATE TABLE from_the_future (x INTEGER);",
     )
     .expect("a newer layout");
     drop(conn);
@@ -118,7 +141,7 @@ fn a_newer_layout_is_refused_and_left_untouched() {
     let versions: i64 = conn
         .query_row("SELECT count(*) FROM observe_migrations", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(versions, 2, "nothing was written");
+    assert_eq!(versions, 3, "nothing was written");
 }
 
 #[test]

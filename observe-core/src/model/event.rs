@@ -81,6 +81,13 @@ pub struct Event {
     pub outcome: Option<Outcome>,
     /// The event's data, sanitized before it leaves the process.
     pub payload: Payload,
+    /// The service that emitted it: the pipeline stamps
+    /// [`Config::service_name`](crate::delivery::pipeline::Config::service_name)
+    /// on every event it delivers. `None` on an event made outside a
+    /// pipeline and on one read from a store written before the field
+    /// existed (readers treat it as unknown). Written last on the wire, and
+    /// only when known.
+    pub service_name: Option<Cow<'static, str>>,
 }
 
 impl Event {
@@ -99,6 +106,7 @@ impl Event {
             duration_us: None,
             outcome: None,
             payload: Payload::new(),
+            service_name: None,
         }
     }
 
@@ -119,6 +127,12 @@ impl Event {
     /// Sets the processor.
     pub fn with_processor(mut self, processor: impl Into<Cow<'static, str>>) -> Event {
         self.processor = Some(processor.into());
+        self
+    }
+
+    /// Sets the service that emitted it.
+    pub fn with_service_name(mut self, service: impl Into<Cow<'static, str>>) -> Event {
+        self.service_name = Some(service.into());
         self
     }
 
@@ -155,6 +169,8 @@ struct WireOut<'a> {
     duration_us: Option<u64>,
     outcome: Option<Outcome>,
     payload: &'a Payload,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_name: Option<&'a str>,
 }
 
 impl Serialize for Event {
@@ -171,6 +187,7 @@ impl Serialize for Event {
             duration_us: self.duration_us,
             outcome: self.outcome,
             payload: &self.payload,
+            service_name: self.service_name.as_deref(),
         }
         .serialize(serializer)
     }
@@ -197,6 +214,8 @@ pub(crate) struct WireIn {
     outcome: Option<Outcome>,
     #[serde(default)]
     payload: Payload,
+    #[serde(default)]
+    service_name: Option<String>,
 }
 
 impl WireIn {
@@ -213,6 +232,7 @@ impl WireIn {
             duration_us: self.duration_us,
             outcome: self.outcome,
             payload: self.payload,
+            service_name: self.service_name.map(Cow::Owned),
         }
     }
 }

@@ -30,7 +30,22 @@ pub enum ReadError {
     Io(#[from] std::io::Error),
 }
 
-/// Reads one event from its JSON text.
+/// How a reader knows event types: a function from a wire name to a type.
+///
+/// [`builtin_types`] knows the built-in registry. An application that
+/// declared its own types with `observe::registry!` hands its generated
+/// `EventType::parse` instead (it knows the application's types and the
+/// built-in ones), so that its own events are read back rather than skipped
+/// as unknown.
+pub type TypeLookup = fn(&str) -> Option<EventType>;
+
+/// The built-in registry as a [`TypeLookup`]: what every reader uses unless
+/// it is given an application's registry.
+pub fn builtin_types(name: &str) -> Option<EventType> {
+    EventType::parse(name).ok()
+}
+
+/// Reads one event from its JSON text, knowing the built-in types.
 ///
 /// ```
 /// use observe_core::read::reader::{read_event, ReadError};
@@ -41,7 +56,13 @@ pub enum ReadError {
 /// assert!(matches!(read_event(line), Err(ReadError::UnknownEventType(name)) if name == "rerank_started"));
 /// ```
 pub fn read_event(json: &str) -> Result<Event, ReadError> {
-    check(serde_json::from_str(json)?)
+    read_event_with(json, builtin_types)
+}
+
+/// Reads one event from its JSON text, knowing the types of `types` (for
+/// example an application registry's `EventType::parse`).
+pub fn read_event_with(json: &str, types: TypeLookup) -> Result<Event, ReadError> {
+    check(serde_json::from_str(json)?, types)
 }
 
 /// Reads one event from a JSON value holding its fields, under the same
@@ -58,18 +79,23 @@ pub fn read_event(json: &str) -> Result<Event, ReadError> {
 /// assert_eq!(read_value(row).unwrap().event_type.as_str(), "message_received");
 /// ```
 pub fn read_value(value: serde_json::Value) -> Result<Event, ReadError> {
-    check(serde_json::from_value(value)?)
+    read_value_with(value, builtin_types)
 }
 
-fn check(wire: WireIn) -> Result<Event, ReadError> {
+/// [`read_value`] knowing the types of `types`.
+pub fn read_value_with(value: serde_json::Value, types: TypeLookup) -> Result<Event, ReadError> {
+    check(serde_json::from_value(value)?, types)
+}
+
+fn check(wire: WireIn, types: TypeLookup) -> Result<Event, ReadError> {
     if wire.schema_version != SCHEMA_VERSION {
         return Err(ReadError::UnsupportedSchemaVersion {
             found: wire.schema_version,
         });
     }
-    match EventType::parse(&wire.event_type) {
-        Ok(event_type) => Ok(wire.into_event(event_type)),
-        Err(unknown) => Err(ReadError::UnknownEventType(unknown.name)),
+    match types(&wire.event_type) {
+        Some(event_type) => Ok(wire.into_event(event_type)),
+        None => Err(ReadError::UnknownEventType(wire.event_type)),
     }
 }
 
@@ -151,6 +177,7 @@ fn log_unknown(name: &str) {
 pub struct JsonlReader<R> {
     input: R,
     line: String,
+    types: TypeLookup,
     unknown: UnknownTypes,
     on_unknown: Box<dyn FnMut(&str)>,
 }
@@ -161,9 +188,18 @@ impl<R: BufRead> JsonlReader<R> {
         JsonlReader {
             input,
             line: String::new(),
+            types: builtin_types,
             unknown: UnknownTypes::new(),
             on_unknown: Box::new(log_unknown),
         }
+    }
+
+    /// Reads the event types of an application's registry too: pass the
+    /// `EventType::parse` that `observe::registry!` generated, and the
+    /// application's own events are read instead of skipped as unknown.
+    pub fn registry(mut self, types: TypeLookup) -> JsonlReader<R> {
+        self.types = types;
+        self
     }
 
     /// Calls `report` (instead of writing to stderr) the first time each
@@ -193,7 +229,7 @@ impl<R: BufRead> Iterator for JsonlReader<R> {
             if self.line.trim().is_empty() {
                 continue;
             }
-            match read_event(&self.line) {
+            match read_event_with(&self.line, self.types) {
                 Err(ReadError::UnknownEventType(name)) => {
                     let report = &mut self.on_unknown;
                     self.unknown.skip(&name, |name| report(name));

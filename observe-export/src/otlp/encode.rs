@@ -4,6 +4,8 @@
 //! integers as strings, which the generated types' serde support writes).
 //! Pure: no network.
 
+use std::borrow::Cow;
+
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -19,29 +21,56 @@ use crate::mapping::{AttrValue, Attribute, SpanData, SpanEventData, SpanKind, Sp
 /// The instrumentation scope every span is reported under.
 const SCOPE_NAME: &str = "observe";
 
-/// The request for a batch of spans from one resource.
+/// The request for a batch of spans: one `ResourceSpans` per service the
+/// spans name (`SpanData::service_name`, in order of first appearance),
+/// each with `resource` (`service.name` first) and that service as its
+/// `service.name`; spans naming none keep `resource` as it is.
 pub fn request(resource: &[(String, String)], spans: Vec<SpanData>) -> ExportTraceServiceRequest {
-    let resource = Resource {
-        attributes: resource
-            .iter()
-            .map(|(k, v)| key_value(k.clone(), AttrValue::Str(v.clone())))
-            .collect(),
-        ..Resource::default()
-    };
+    let mut groups: Vec<(Option<Cow<'static, str>>, Vec<Span>)> = Vec::new();
+    for data in spans {
+        let service = data.service_name.clone();
+        let span = span(data);
+        match groups.iter_mut().find(|(s, _)| *s == service) {
+            Some((_, spans)) => spans.push(span),
+            None => groups.push((service, vec![span])),
+        }
+    }
     ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(resource),
-            scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: SCOPE_NAME.to_owned(),
-                    version: env!("CARGO_PKG_VERSION").to_owned(),
-                    ..InstrumentationScope::default()
-                }),
-                spans: spans.into_iter().map(span).collect(),
-                schema_url: String::new(),
-            }],
+        resource_spans: groups
+            .into_iter()
+            .map(|(service, spans)| resource_spans(resource, service.as_deref(), spans))
+            .collect(),
+    }
+}
+
+/// The spans of one service.
+fn resource_spans(
+    resource: &[(String, String)],
+    service: Option<&str>,
+    spans: Vec<Span>,
+) -> ResourceSpans {
+    let attributes = resource.iter().map(|(k, v)| {
+        let value = match service {
+            Some(service) if k == "service.name" => service.to_owned(),
+            _ => v.clone(),
+        };
+        key_value(k.clone(), AttrValue::Str(value))
+    });
+    ResourceSpans {
+        resource: Some(Resource {
+            attributes: attributes.collect(),
+            ..Resource::default()
+        }),
+        scope_spans: vec![ScopeSpans {
+            scope: Some(InstrumentationScope {
+                name: SCOPE_NAME.to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                ..InstrumentationScope::default()
+            }),
+            spans,
             schema_url: String::new(),
         }],
+        schema_url: String::new(),
     }
 }
 
@@ -196,6 +225,44 @@ mod tests {
             json["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"],
             "chat"
         );
+    }
+
+    #[test]
+    fn spans_are_grouped_by_the_service_of_their_event() {
+        let ctx = CorrelationContext::new_root();
+        let event = |service: Option<&'static str>| {
+            let mut event = Event::new(EventType::LlmComplete, &ctx.child())
+                .with_processor("llm")
+                .with_outcome(Outcome::Ok, 5);
+            event.service_name = service.map(Into::into);
+            map_terminal(&event)
+        };
+        let resource = [
+            ("service.name".to_owned(), "fallback".to_owned()),
+            ("deployment.environment".to_owned(), "test".to_owned()),
+        ];
+        let spans = vec![
+            event(Some("chat")),
+            event(None),
+            event(Some("search")),
+            event(Some("chat")),
+        ];
+        let request = request(&resource, spans);
+        let groups: Vec<(String, String, usize)> = request
+            .resource_spans
+            .iter()
+            .map(|r| {
+                let attrs = &r.resource.as_ref().unwrap().attributes;
+                let text = |i: usize| match &attrs[i].value.as_ref().unwrap().value {
+                    Some(any_value::Value::StringValue(s)) => s.clone(),
+                    other => panic!("{other:?}"),
+                };
+                (text(0), text(1), r.scope_spans[0].spans.len())
+            })
+            .collect();
+        let expected = [("chat", 2), ("fallback", 1), ("search", 1)]
+            .map(|(service, n)| (service.to_owned(), "test".to_owned(), n));
+        assert_eq!(groups, expected);
     }
 
     #[test]

@@ -143,7 +143,10 @@ impl OtlpSink {
         Ok(self)
     }
 
-    /// The resource's `service.name` (default: the executable's name).
+    /// The resource's `service.name` for events that name no service
+    /// (default: the executable's name). Events delivered by a pipeline
+    /// carry their own (`Config::service_name`), which wins: each batch
+    /// is sent as one resource per service.
     pub fn service_name(mut self, name: impl Into<String>) -> OtlpSink {
         self.resource[0].1 = name.into();
         self

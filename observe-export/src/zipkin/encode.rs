@@ -4,6 +4,8 @@
 //! local spans), string-valued tags and an `error` tag on failures. Pure:
 //! no network.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -31,7 +33,7 @@ pub struct ZipkinSpan<'a> {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Endpoint<'a> {
-    service_name: &'a str,
+    service_name: Cow<'a, str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -58,13 +60,18 @@ impl Serialize for Tags {
     }
 }
 
-/// The spans of a batch.
+/// The spans of a batch; `service_name` is for spans whose event names no
+/// service.
 pub fn spans(service_name: &str, spans: Vec<SpanData>) -> Vec<ZipkinSpan<'_>> {
     spans.into_iter().map(|s| span(service_name, s)).collect()
 }
 
-/// One span.
+/// One span, in its event's service (else `service_name`).
 pub fn span(service_name: &str, data: SpanData) -> ZipkinSpan<'_> {
+    let service_name = data
+        .service_name
+        .clone()
+        .unwrap_or(Cow::Borrowed(service_name));
     let start = data.start_unix_nanos / 1000;
     let duration = (data.end_unix_nanos / 1000).saturating_sub(start).max(1);
     let mut tags = Vec::with_capacity(data.attributes.len() + 4);
@@ -127,6 +134,7 @@ mod tests {
                 name: "exception".into(),
                 attributes: vec![("exception.type".into(), AttrValue::Str("Timeout".into()))],
             }],
+            service_name: None,
         }
     }
 
@@ -154,6 +162,21 @@ mod tests {
         let server = json(span("chat", data(SpanKind::Server, SpanStatus::Unset)));
         assert_eq!(server["kind"], "SERVER");
         assert!(server["tags"].get("error").is_none());
+    }
+
+    #[test]
+    fn the_service_of_the_event_is_the_local_endpoint() {
+        let mut d = data(SpanKind::Internal, SpanStatus::Unset);
+        d.service_name = Some("search".into());
+        assert_eq!(
+            json(span("fallback", d))["localEndpoint"]["serviceName"],
+            "search"
+        );
+        let d = data(SpanKind::Internal, SpanStatus::Unset);
+        assert_eq!(
+            json(span("fallback", d))["localEndpoint"]["serviceName"],
+            "fallback"
+        );
     }
 
     #[test]

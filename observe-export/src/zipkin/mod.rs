@@ -63,7 +63,9 @@ impl ZipkinSink {
         Ok(sink)
     }
 
-    /// `localEndpoint.serviceName` (default: the executable's name).
+    /// `localEndpoint.serviceName` for events that name no service
+    /// (default: the executable's name). Events delivered by a pipeline
+    /// carry their own (`Config::service_name`), which wins.
     pub fn service_name(mut self, name: impl Into<String>) -> ZipkinSink {
         self.service_name = name.into();
         self

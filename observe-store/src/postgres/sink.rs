@@ -44,6 +44,7 @@ struct Columns {
     duration_us: Vec<Option<i64>>,
     outcome: Vec<Option<&'static str>>,
     payload: Vec<String>,
+    service_name: Vec<Option<String>>,
     trace_ids: Vec<Uuid>,
     trace_starts: Vec<i64>,
 }
@@ -63,6 +64,7 @@ impl Columns {
             duration_us: Vec::with_capacity(n),
             outcome: Vec::with_capacity(n),
             payload: Vec::with_capacity(n),
+            service_name: Vec::with_capacity(n),
             trace_ids,
             trace_starts,
         };
@@ -77,6 +79,7 @@ impl Columns {
             columns.duration_us.push(row.duration_us);
             columns.outcome.push(row.outcome);
             columns.payload.push(row.payload);
+            columns.service_name.push(row.service_name);
         }
         columns
     }
@@ -124,6 +127,7 @@ impl Sink for PostgresSink {
                         &c.duration_us,
                         &c.outcome,
                         &c.payload,
+                        &c.service_name,
                     ],
                 )
                 .await

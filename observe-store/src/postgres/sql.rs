@@ -14,15 +14,16 @@
 //! | processor, outcome | text | short names as on the wire |
 //! | duration_us | bigint | microseconds |
 //! | payload | json | the text exactly as written (byte-exact round trip, and `\u0000` is accepted, which `jsonb` refuses); cast to `jsonb` to query into it |
+//! | service_name | text, nullable | added by layout 2; `NULL` in rows written before it (read as unknown) |
 //!
 //! The `traces` table keeps each request's first timestamp, so that a page
 //! of summaries is an index range scan.
 
 /// The newest layout this crate knows.
-pub(super) const LATEST: i64 = 1;
+pub(super) const LATEST: i64 = 2;
 
 /// The ordered migrations: (version, SQL).
-pub(super) const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2)];
 
 const V1: &str = r#"
 CREATE TABLE events (
@@ -50,6 +51,11 @@ CREATE TABLE traces (
 );
 CREATE INDEX traces_by_start ON traces (start, correlation_id);
 "#;
+
+/// Layout 2: the emitting service on every event. A nullable column with
+/// no default is a catalog change only (no table rewrite), so it is
+/// instant on a store of any size; old rows read as `NULL`.
+const V2: &str = "ALTER TABLE events ADD COLUMN service_name text;";
 
 /// The advisory lock held while migrating (any value; the same in every
 /// process).
@@ -94,15 +100,15 @@ const US: &str = r#"(extract(epoch from "timestamp") * 1000000)::int8"#;
 /// One batch, from one array per column; `ON CONFLICT` drops replays.
 pub(super) const INSERT_EVENTS: &str = concat!(
     r#"INSERT INTO events (schema_version, event_id, event_type, "timestamp", correlation_id,
-        span_id, parent_span_id, processor, duration_us, outcome, payload)
+        span_id, parent_span_id, processor, duration_us, outcome, payload, service_name)
     SELECT 1, u.event_id, u.event_type, "#,
     at_us!("u.ts"),
     r#", u.correlation_id, u.span_id, u.parent_span_id,
-        u.processor, u.duration_us, u.outcome, u.payload::json
+        u.processor, u.duration_us, u.outcome, u.payload::json, u.service_name
     FROM unnest($1::uuid[], $2::text[], $3::int8[], $4::uuid[], $5::text[], $6::text[],
-        $7::text[], $8::int8[], $9::text[], $10::text[]) WITH ORDINALITY
+        $7::text[], $8::int8[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
         AS u(event_id, event_type, ts, correlation_id, span_id, parent_span_id, processor,
-        duration_us, outcome, payload, ord)
+        duration_us, outcome, payload, service_name, ord)
     ORDER BY u.ord
     ON CONFLICT (event_id) DO NOTHING"#
 );
@@ -117,7 +123,7 @@ pub(super) const UPSERT_TRACES: &str = concat!(
 fn event_columns() -> String {
     format!(
         "seq, schema_version::int8, event_id, event_type, {US}, correlation_id, span_id,
-        parent_span_id, processor, duration_us, outcome, payload::text"
+        parent_span_id, processor, duration_us, outcome, payload::text, service_name"
     )
 }
 

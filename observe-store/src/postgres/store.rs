@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use observe_core::Timestamp;
 use observe_core::read::chain::Chain;
+use observe_core::read::reader::TypeLookup;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -45,6 +46,14 @@ impl PostgresStore {
             backend: Backend::connect(url)?,
             rows: Arc::new(RowReader::default()),
         })
+    }
+
+    /// Reads the event types of an application's registry too: pass the
+    /// `EventType::parse` that `observe::registry!` generated, and the
+    /// application's own events are read instead of skipped as unknown.
+    pub fn registry(mut self, types: TypeLookup) -> PostgresStore {
+        self.rows = Arc::new(RowReader::new(types));
+        self
     }
 
     /// Runs one query on the store's runtime.
@@ -109,6 +118,7 @@ fn stored_row(row: &Row) -> Result<StoredRow, tokio_postgres::Error> {
         duration_us: row.try_get(9)?,
         outcome: row.try_get(10)?,
         payload: row.try_get(11)?,
+        service_name: row.try_get(12)?,
     })
 }
 

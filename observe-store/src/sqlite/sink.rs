@@ -75,7 +75,8 @@ impl SqliteSink {
                     .iter()
                     .map(|row| [row.event_id.to_string(), row.correlation_id.to_string()])
                     .collect();
-                let mut values: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 10);
+                let mut values: Vec<&dyn ToSql> =
+                    Vec::with_capacity(chunk.len() * sql::PARAMS_PER_ROW);
                 for (row, [id, correlation_id]) in chunk.iter().zip(&ids) {
                     values.extend([
                         id as &dyn ToSql,
@@ -88,6 +89,7 @@ impl SqliteSink {
                         &row.duration_us,
                         &row.outcome,
                         &row.payload,
+                        &row.service_name,
                     ]);
                 }
                 tx.prepare_cached(&sql::insert_events(chunk.len()))

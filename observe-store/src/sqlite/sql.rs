@@ -14,17 +14,18 @@
 //! | processor, outcome | TEXT | short names as on the wire |
 //! | duration_us | INTEGER | microseconds |
 //! | payload | TEXT | the JSON text as written (byte-exact); `json_extract` reads it |
+//! | service_name | TEXT, nullable | added by layout 2; `NULL` in rows written before it (read as unknown) |
 //!
 //! The `traces` table keeps each request's first timestamp, so that a page
 //! of summaries is an index range scan rather than a grouping of the whole
 //! `events` table.
 
 /// The newest layout this crate knows.
-pub(super) const LATEST: i64 = 1;
+pub(super) const LATEST: i64 = 2;
 
 /// The ordered migrations: (version, SQL). Applied in one transaction,
 /// recorded in `observe_migrations`.
-pub(super) const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2)];
 
 const V1: &str = "
 CREATE TABLE events (
@@ -52,6 +53,11 @@ CREATE TABLE traces (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX traces_by_start ON traces (start, correlation_id);
 ";
+
+/// Layout 2: the emitting service on every event. Adding a nullable
+/// column rewrites nothing (SQLite stores the default in the schema), so
+/// it is instant on a store of any size; old rows read as `NULL`.
+const V2: &str = "ALTER TABLE events ADD COLUMN service_name TEXT;";
 
 /// Connection settings for one background writer and concurrent readers:
 /// WAL (readers never block the writer), commits durable against a process
@@ -85,31 +91,22 @@ pub(super) const RECORD_MIGRATION: &str = "INSERT INTO observe_migrations (versi
 /// them) a hundred times more often.
 pub(super) const ROWS_PER_INSERT: usize = 100;
 
-/// An `INSERT` of `rows` events (10 parameters each); a repeated
-/// `event_id` is skipped.
+/// The parameters of one inserted row.
+pub(super) const PARAMS_PER_ROW: usize = 11;
+
+/// An `INSERT` of `rows` events ([`PARAMS_PER_ROW`] parameters each); a
+/// repeated `event_id` is skipped.
 pub(super) fn insert_events(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO events (schema_version, event_id, event_type, timestamp, correlation_id,
-        span_id, parent_span_id, processor, duration_us, outcome, payload) VALUES ",
+        span_id, parent_span_id, processor, duration_us, outcome, payload, service_name) VALUES ",
     );
     for row in 0..rows {
-        let p = row * 10;
-        if row > 0 {
-            sql.push_str(", ");
+        sql.push_str(if row == 0 { "(1" } else { ", (1" });
+        for p in 1..=PARAMS_PER_ROW {
+            sql += &format!(", ?{}", row * PARAMS_PER_ROW + p);
         }
-        sql += &format!(
-            "(1, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5,
-            p + 6,
-            p + 7,
-            p + 8,
-            p + 9,
-            p + 10
-        );
+        sql.push(')');
     }
     sql.push_str(" ON CONFLICT (event_id) DO NOTHING");
     sql
@@ -119,7 +116,7 @@ pub(super) const UPSERT_TRACE: &str = "INSERT INTO traces (correlation_id, start
     ON CONFLICT (correlation_id) DO UPDATE SET start = min(start, excluded.start)";
 
 const EVENT_COLUMNS: &str = "seq, schema_version, event_id, event_type, timestamp, correlation_id,
-    span_id, parent_span_id, processor, duration_us, outcome, payload";
+    span_id, parent_span_id, processor, duration_us, outcome, payload, service_name";
 
 pub(super) fn chain() -> String {
     format!("SELECT {EVENT_COLUMNS} FROM events WHERE correlation_id = ?1 ORDER BY timestamp, seq")

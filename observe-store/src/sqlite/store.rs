@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use observe_core::Timestamp;
 use observe_core::read::chain::Chain;
+use observe_core::read::reader::TypeLookup;
 use rusqlite::{Connection, Row, params, params_from_iter};
 use uuid::Uuid;
 
@@ -56,6 +57,14 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             rows: RowReader::default(),
         })
+    }
+
+    /// Reads the event types of an application's registry too: pass the
+    /// `EventType::parse` that `observe::registry!` generated, and the
+    /// application's own events are read instead of skipped as unknown.
+    pub fn registry(mut self, types: TypeLookup) -> SqliteStore {
+        self.rows = RowReader::new(types);
+        self
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -195,6 +204,7 @@ fn stored_row(row: &Row<'_>) -> rusqlite::Result<StoredRow> {
         duration_us: row.get(9)?,
         outcome: row.get(10)?,
         payload: row.get(11)?,
+        service_name: row.get(12)?,
     })
 }
 

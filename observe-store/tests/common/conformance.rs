@@ -41,6 +41,7 @@ pub fn round_trip(sink: &impl Sink, store: &impl EventStore) {
         &[("retrieval", Outcome::Ok), ("llm", Outcome::Error)],
     );
     events[1] = events[1].clone().with_payload(largest_payload());
+    events[2] = events[2].clone().with_service_name("chat");
     write(sink, &events);
     let chain = block_on(store.chain(events[0].correlation_id)).expect("the chain");
     let written: Vec<String> = events
@@ -280,15 +281,15 @@ pub fn compatibility(sink: &impl Sink, store: &impl EventStore, run_sql: impl Fn
     );
 }
 
-/// The error of opening a store laid out by a newer version (layout 2).
+/// The error of opening a store laid out by a newer version (layout 3).
 pub fn assert_refused_as_newer(error: Option<observe_store::StoreError>) {
     let error = error.expect("refused");
     assert!(
         matches!(
             error,
             observe_store::StoreError::NewerLayout {
-                found: 2,
-                supported: 1,
+                found: 3,
+                supported: 2,
                 ..
             }
         ),
@@ -297,8 +298,55 @@ pub fn assert_refused_as_newer(error: Option<observe_store::StoreError>) {
     assert!(
         error
             .to_string()
-            .contains("schema layout 2, newer than the 1"),
+            .contains("schema layout 3, newer than the 2"),
         "{error}"
     );
     assert!(error.to_string().contains("nothing was written"), "{error}");
+}
+
+/// A store written by layout 1 (`fixture`, the request of
+/// `tests/fixtures/*-layout-1.sql`), opened by this version through
+/// `open`: it is migrated to layout 2, keeps its rows (read with no
+/// service), and takes new events with their service.
+pub fn migrates_layout_1<S: Sink, E: EventStore>(open: impl Fn() -> (S, E)) {
+    let (sink, store) = open();
+    let old: uuid::Uuid = "01938e5a-7b2c-7d4e-8f00-0000000000aa".parse().unwrap();
+    let chain = block_on(store.chain(old)).expect("the old request reads");
+    let types: Vec<&str> = chain
+        .events()
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "message_received",
+            "retrieval_started",
+            "retrieval_complete"
+        ]
+    );
+    assert!(chain.events().iter().all(|e| e.service_name.is_none()));
+    assert_eq!(chain.events()[2].duration_us, Some(1000));
+    assert_eq!(chain.events()[2].payload["documents"], json!(3));
+
+    let new: Vec<Event> = request(1_764_000_100_000_000, &[("llm", Outcome::Ok)])
+        .into_iter()
+        .map(|e| e.with_service_name("chat"))
+        .collect();
+    write(&sink, &new);
+    let chain = block_on(store.chain(new[0].correlation_id)).expect("the new request reads");
+    assert!(
+        chain
+            .events()
+            .iter()
+            .all(|e| e.service_name.as_deref() == Some("chat"))
+    );
+    drop((sink, store));
+    let (_sink, store) = open();
+    let tail = block_on(store.after(0, 100)).expect("reopens and reads");
+    assert_eq!(
+        tail.events.len(),
+        3 + new.len(),
+        "nothing lost, nothing doubled"
+    );
 }

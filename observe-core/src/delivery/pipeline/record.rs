@@ -311,6 +311,7 @@ impl Record {
             duration_us: self.duration_us,
             outcome: self.outcome,
             payload,
+            service_name: None,
         }
     }
 }

@@ -46,7 +46,9 @@ pub(crate) struct Worker {
     sanitizer: Sanitizer,
     clock: Arc<dyn Clock>,
     outlets: Arc<Outlets>,
-    service_name: String,
+    /// Stamped on every event (interned: one string per name and process,
+    /// not one allocation per event).
+    service_name: &'static str,
     batch_size: usize,
     linger: Duration,
     notice_interval: Duration,
@@ -108,7 +110,7 @@ impl Worker {
             last_notice: clock.now(),
             clock,
             outlets,
-            service_name: config.service_name,
+            service_name: interned(&config.service_name),
             batch_size: shared.batch_size,
             linger: config.batch_linger,
             notice_interval: config.drop_notice_interval,
@@ -239,8 +241,12 @@ impl Worker {
         }
     }
 
-    /// Sanitizes an event and attaches the report.
+    /// Stamps the service on an event, sanitizes it and attaches the
+    /// report.
     fn prepare(&self, mut event: Event) -> Event {
+        event
+            .service_name
+            .get_or_insert(std::borrow::Cow::Borrowed(self.service_name));
         let report = self.sanitizer.sanitize_event(&mut event);
         if !report.is_empty() {
             Counters::add(&self.shared.counters.redacted_events, 1);
@@ -328,7 +334,7 @@ impl Worker {
         }
         event
             .payload
-            .insert("service".to_owned(), self.service_name.clone().into());
+            .insert("service".to_owned(), self.service_name.into());
         let event = self.prepare(event);
         Counters::add(&self.shared.counters.drop_notices, 1);
         self.deliver(vec![event], 0);
@@ -347,6 +353,20 @@ impl Worker {
         self.shared.lock().finished = true;
         self.shared.changed.notify_all();
     }
+}
+
+/// `name` as a string that lives as long as the process. Each distinct
+/// name is leaked once; a process installs a handful of pipelines at most
+/// (tests install hundreds, all with a few names), so this is bounded.
+fn interned(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(known) = names.iter().find(|known| **known == name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.push(leaked);
+    leaked
 }
 
 /// The drop notice's message: how many, and why.
