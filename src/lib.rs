@@ -38,8 +38,8 @@
 #![deny(missing_docs)]
 
 pub use observe_core::delivery::pipeline::{
-    Config, FlushOutcome, Guard, InitError, NOTICE_ENV, SinkOptions, SinkStats, Stats, emit_event,
-    flush, silence_not_installed_notice, stats,
+    Config, EnvError, FlushOutcome, Guard, InitError, NOTICE_ENV, SinkOptions, SinkStats, Stats,
+    emit_event, flush, silence_not_installed_notice, stats,
 };
 
 /// Installs the global pipeline; emitting does nothing until this is
@@ -60,10 +60,65 @@ pub use observe_core::delivery::pipeline::{
 /// drop(guard);
 /// # Ok::<(), observe::InitError>(())
 /// ```
-pub fn init(config: Config) -> Result<Guard, InitError> {
-    // The composition root: the delivery pipeline does not know about spans.
+///
+/// A configured store ([`Config::store`], or `OBSERVE_STORE` through
+/// [`Config::from_env`]) is opened here as the primary sink; one that
+/// cannot be opened is an [`InitError::Store`] and nothing is installed.
+/// With [`Config::enabled`]`(false)` (`OBSERVE_DISABLED=1`) nothing is
+/// opened or installed and the returned guard does nothing.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("observe-doc-init-{}", std::process::id()));
+/// let url = format!("sqlite://{}", dir.join("events.db").display());
+/// let guard = observe::init(observe::Config::default().store(&url))?;
+/// drop(guard);
+/// assert!(dir.join("events.db").exists());
+/// let bad = observe::init(observe::Config::default().store("mysql://db/events"));
+/// assert!(bad.unwrap_err().to_string().contains("cannot open the event store"));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), observe::InitError>(())
+/// ```
+pub fn init(mut config: Config) -> Result<Guard, InitError> {
+    // The composition root: the delivery pipeline does not know about spans
+    // or stores.
     observe_core::runtime::span::install_panic_hook();
+    if config.is_enabled()
+        && let Some(url) = config.take_store()
+    {
+        config = config.sink(open_store(&url)?);
+    }
     observe_core::delivery::pipeline::init(config)
+}
+
+/// The sink of the store named by `url`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn open_store(url: &str) -> Result<observe_store::StoreSink, InitError> {
+    let parsed = url
+        .parse::<observe_store::StoreUrl>()
+        .map_err(|e| InitError::Store {
+            url: observe_store::StoreUrl::redact(url),
+            reason: e.to_string(),
+        })?;
+    observe_store::StoreSink::open(&parsed).map_err(|e| InitError::Store {
+        url: parsed.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// The sink of the store named by `url`: without a store feature, only a
+/// JSONL file.
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+fn open_store(url: &str) -> Result<sink::JsonlSink, InitError> {
+    let error = |reason: String| InitError::Store {
+        url: url.to_owned(),
+        reason,
+    };
+    if url.contains("://") || !url.ends_with(".jsonl") {
+        return Err(error(
+            "this build of observe has no store feature: enable `sqlite` or `postgres`, or name a .jsonl file".to_owned(),
+        ));
+    }
+    sink::JsonlSink::open(url).map_err(|e| error(e.to_string()))
 }
 pub use observe_core::{
     CorrelationContext, CustomEventType, ErrorPayload, Event, EventType, FutureExt, Outcome,

@@ -215,7 +215,10 @@ fn every_delivered_event_carries_the_service() {
         let sink = MemorySink::new();
         let guard = observe::init(config.sink(sink.clone())).unwrap();
         emit_event(EventType::MessageReceived, serde_json::json!({}));
-        emit_event(EventType::ResponseSent, serde_json::json!({ "status": 200 }));
+        emit_event(
+            EventType::ResponseSent,
+            serde_json::json!({ "status": 200 }),
+        );
         assert_eq!(flush(Duration::from_secs(10)), FlushOutcome::Flushed);
         drop(guard);
         let events = sink.events();

@@ -43,6 +43,19 @@ impl StoreUrl {
         }
     }
 
+    /// `text` with any password in it replaced by `***`, for messages
+    /// about a URL that may not even parse.
+    ///
+    /// ```
+    /// assert_eq!(
+    ///     observe_store::StoreUrl::redact("postgres://app:secret@db:5432/events"),
+    ///     "postgres://app:***@db:5432/events"
+    /// );
+    /// ```
+    pub fn redact(text: &str) -> String {
+        mask_password(text)
+    }
+
     /// An SQLite store at `path`.
     pub fn sqlite(path: impl Into<PathBuf>) -> StoreUrl {
         StoreUrl::Sqlite(path.into())

@@ -49,6 +49,12 @@ pub const DEFAULT_DROP_NOTICE_INTERVAL: Duration = Duration::from_secs(10);
 /// | [`diagnostics`](Config::diagnostics) | standard error |
 /// | [`drop_notice_interval`](Config::drop_notice_interval) | 10 s |
 /// | [`clock`](Config::clock) | the system's monotonic clock |
+/// | [`store`](Config::store) | none |
+/// | [`enabled`](Config::enabled) | true |
+///
+/// [`Config::from_env`] starts from these and applies the operator's
+/// variables (`OBSERVE_STORE`, `OTEL_SERVICE_NAME`,
+/// `OBSERVE_QUEUE_CAPACITY`, `OBSERVE_DISABLED`).
 ///
 /// ```
 /// use std::time::Duration;
@@ -82,6 +88,8 @@ pub struct Config {
     pub(crate) diagnostics: Box<dyn Write + Send>,
     pub(crate) drop_notice_interval: Duration,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) store: Option<String>,
+    pub(crate) enabled: bool,
 }
 
 impl Default for Config {
@@ -103,6 +111,8 @@ impl Default for Config {
             diagnostics: Box::new(std::io::stderr()),
             drop_notice_interval: DEFAULT_DROP_NOTICE_INTERVAL,
             clock: Arc::new(SystemClock),
+            store: None,
+            enabled: true,
         }
     }
 }
@@ -356,6 +366,42 @@ impl Config {
     /// The configured queue capacity.
     pub fn get_queue_capacity(&self) -> usize {
         self.queue_capacity
+    }
+
+    /// The event store `observe::init` opens as the primary sink, by its
+    /// URL (`sqlite://<path>`, `postgres://...` or a `.jsonl` path),
+    /// replacing one set with [`Config::sink`]; sinks added with
+    /// [`Config::add_sink`] stay. Opening it needs the `observe` crate
+    /// (with its `sqlite` or `postgres` feature for those URLs): the
+    /// delivery pipeline's own `init` refuses a configuration with a store
+    /// left unopened rather than ignore it.
+    pub fn store(mut self, url: impl Into<String>) -> Config {
+        self.store = Some(url.into());
+        self
+    }
+
+    /// The store URL set with [`Config::store`] (or `OBSERVE_STORE`).
+    pub fn get_store(&self) -> Option<&str> {
+        self.store.as_deref()
+    }
+
+    /// Takes the store URL out, for the `init` that opens it.
+    pub fn take_store(&mut self) -> Option<String> {
+        self.store.take()
+    }
+
+    /// Whether `init` installs a pipeline at all (default true). With
+    /// `false`, `init` returns a guard that does nothing, no store is
+    /// opened, emitting stays a no-op and the not-installed notice is not
+    /// written: the operator's switch (`OBSERVE_DISABLED=1`).
+    pub fn enabled(mut self, enabled: bool) -> Config {
+        self.enabled = enabled;
+        self
+    }
+
+    /// See [`Config::enabled`].
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
     }
 
     /// The configured shutdown timeout.

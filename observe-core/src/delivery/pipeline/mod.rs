@@ -62,6 +62,7 @@
 
 mod config;
 mod diagnostics;
+mod env;
 mod lane;
 mod notice;
 mod outlets;
@@ -84,6 +85,7 @@ pub use config::{
     DEFAULT_BREAKER_THRESHOLD, DEFAULT_DROP_NOTICE_INTERVAL, DEFAULT_QUEUE_BYTES,
     DEFAULT_QUEUE_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, SinkOptions,
 };
+pub use env::{DISABLED_ENV, EnvError, QUEUE_CAPACITY_ENV, SERVICE_NAME_ENV, STORE_ENV};
 pub use notice::{NOTICE_ENV, silence_not_installed_notice};
 pub(crate) use record::submit_bare;
 pub use record::{ErrorRecord, FieldValue, Record, RecordPayload, emit_event, enabled, submit};
@@ -347,6 +349,15 @@ pub enum InitError {
     /// The worker's threads or runtime could not be started.
     #[error("observe: cannot start the pipeline's worker: {0}")]
     Worker(#[source] std::io::Error),
+    /// The configured event store ([`Config::store`], `OBSERVE_STORE`)
+    /// could not be opened; nothing was installed.
+    #[error("observe: cannot open the event store `{url}`: {reason}")]
+    Store {
+        /// The store's URL (a password in it is masked).
+        url: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Installs the global pipeline. Emitting does nothing until this is called.
@@ -357,6 +368,21 @@ pub enum InitError {
 /// never freed, so that an emitting thread racing with shutdown can never
 /// touch freed memory. Re-initializing is meant for tests, not for a loop.
 pub fn init(mut config: Config) -> Result<Guard, InitError> {
+    if !config.enabled {
+        // Switched off on purpose: no pipeline, and no notice saying so.
+        silence_not_installed_notice();
+        return Ok(Guard {
+            shared: None,
+            worker: None,
+            shutdown_timeout: config.shutdown_timeout,
+        });
+    }
+    if let Some(url) = config.take_store() {
+        return Err(InitError::Store {
+            url,
+            reason: "a store is opened by `observe::init` (the observe crate, with its `sqlite` or `postgres` feature); open a sink yourself with this crate's init".to_owned(),
+        });
+    }
     let _install = INSTALL.lock().unwrap_or_else(PoisonError::into_inner);
     if installed().is_some() {
         return Err(InitError::AlreadyInstalled);
@@ -394,7 +420,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     LAST.store(raw, Ordering::Release);
     CURRENT.store(raw, Ordering::Release);
     Ok(Guard {
-        shared,
+        shared: Some(shared),
         worker: Some(handle),
         shutdown_timeout,
     })
@@ -460,7 +486,8 @@ pub fn stats() -> Stats {
 /// inside a current-thread tokio runtime cannot deadlock.
 #[must_use = "dropping the guard shuts the pipeline down"]
 pub struct Guard {
-    shared: &'static Shared,
+    /// `None` for the guard of a disabled configuration.
+    shared: Option<&'static Shared>,
     worker: Option<JoinHandle<()>>,
     shutdown_timeout: Duration,
 }
@@ -472,20 +499,20 @@ impl Guard {
     }
 
     fn stop(&mut self) -> FlushOutcome {
-        let Some(worker) = self.worker.take() else {
+        let (Some(worker), Some(shared)) = (self.worker.take(), self.shared) else {
             return FlushOutcome::Flushed;
         };
         let deadline = Instant::now() + self.shutdown_timeout;
         {
             let _install = INSTALL.lock().unwrap_or_else(PoisonError::into_inner);
-            let raw = ptr::from_ref(self.shared).cast_mut();
+            let raw = ptr::from_ref(shared).cast_mut();
             let _ =
                 CURRENT.compare_exchange(raw, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire);
         }
-        let _ = self.shared.shutdown_at.set(Instant::now());
-        self.shared.shutdown.store(true, Ordering::Release);
-        self.shared.wake();
-        if !self.shared.wait_until(deadline, |c| c.finished) {
+        let _ = shared.shutdown_at.set(Instant::now());
+        shared.shutdown.store(true, Ordering::Release);
+        shared.wake();
+        if !shared.wait_until(deadline, |c| c.finished) {
             // The worker is still busy with a hung sink: leave it behind.
             return FlushOutcome::TimedOut;
         }
