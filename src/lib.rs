@@ -1,9 +1,26 @@
 //! `observe`: instrumentation for request pipelines.
 //!
 //! Every event is linked into its request's correlation chain, carries the
-//! schema version, and, once [`init`] has installed the pipeline, is
-//! scrubbed of secrets and delivered fire-and-forget (see
-//! [`observe_core::delivery::pipeline`] for the guarantees).
+//! schema version and its service, and, once [`init`] has installed the
+//! pipeline, is scrubbed of secrets and delivered fire-and-forget.
+//!
+//! # What the pipeline promises
+//!
+//! - Emitting never blocks and never fails the caller: a full queue (or one
+//!   over its byte budget) drops the event and counts it ([`stats`]).
+//! - Each event reaches the sink at most once; every emitted event is
+//!   written, sent to the fallback (standard error by default) or counted
+//!   as dropped, and drops are also reported in-band (an `error_occurred`
+//!   event of type `observe.events_dropped`).
+//! - A failing, slow or panicking sink trips a circuit breaker
+//!   ([`breaker`]) and never slows requests; with several sinks
+//!   ([`Config::add_sink`]) one cannot delay another.
+//! - [`flush`] and dropping the [`Guard`] return within their timeouts,
+//!   even with a sink that hangs.
+//!
+//! The full account, with the reasons, is the documentation of
+//! [`observe_core::delivery::pipeline`], the module this crate re-exports
+//! [`Config`], [`init`] and [`flush`] from.
 //!
 //! This crate is the one applications depend on: it re-exports the runtime
 //! (`observe-core`) and the macros (`observe-macros`).
@@ -206,18 +223,14 @@ pub mod record {
     pub use observe_core::runtime::span::{Failures, SpanGuard, SpanKind, Terminal};
 }
 
-/// HTTP correlation middleware: a `tower` layer (for axum and other
-/// tower-based servers) that runs each request in its own correlation
-/// context and emits `message_received` and `response_sent`. Needs the
-/// `http` feature.
+// The module's own documentation says what it is and that it needs the
+// `http` feature: a doc comment here would be merged into it.
 #[cfg(feature = "http")]
 pub use observe_core::http;
 
 pub mod testing;
 
-/// The bridge from `tracing`: [`ObserveLayer`](tracing::ObserveLayer), a
-/// `tracing_subscriber` layer whose spans and events join the same
-/// correlation chains as `#[observed]` calls. Needs the `tracing` feature.
+// Documented by the module itself (a doc comment here would be merged in).
 #[cfg(feature = "tracing")]
 pub use observe_core::tracing_layer as tracing;
 /// The exporters (features `otlp` and `zipkin`): [`OtlpSink`](export::OtlpSink)

@@ -12,11 +12,11 @@
 //! the `opentelemetry-proto` crate's generated types.
 //!
 //! ```no_run
-//! use observe_core::delivery::pipeline::{self, Config, SinkOptions};
-//! use observe_core::delivery::sink::JsonlSink;
-//! use observe_export::OtlpSink;
+//! use observe::{Config, SinkOptions};
+//! use observe::sink::JsonlSink;
+//! use observe::export::OtlpSink;
 //!
-//! let guard = pipeline::init(
+//! let guard = observe::init(
 //!     Config::default()
 //!         .sink(JsonlSink::open("events.jsonl")?)
 //!         // The store has every event: the exporter needs no fallback.

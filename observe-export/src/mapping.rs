@@ -116,8 +116,8 @@ pub fn is_terminal(event: &Event) -> bool {
 /// events become span events (see the module documentation).
 ///
 /// ```
-/// use observe_core::{CorrelationContext, Event, EventType, Outcome};
-/// use observe_export::mapping::{SpanKind, map_batch};
+/// use observe::{CorrelationContext, Event, EventType, Outcome};
+/// use observe::export::mapping::{SpanKind, map_batch};
 ///
 /// let ctx = CorrelationContext::new_root();
 /// let mut done = Event::new(EventType::RetrievalComplete, &ctx).with_processor("retrieval");

@@ -15,11 +15,11 @@ use crate::{JsonlStore, StoreError, StoreUrl};
 /// The store a URL names, for reading.
 ///
 /// ```
-/// use observe_store::{Store, StoreUrl};
+/// use observe::store::{Store, StoreUrl};
 ///
 /// let err = Store::open(&"sqlite:///nonexistent/dir/events.db".parse()?).err().unwrap();
 /// assert!(err.to_string().contains("no event store at `/nonexistent/dir/events.db`"));
-/// # Ok::<(), observe_store::StoreError>(())
+/// # Ok::<(), observe::store::StoreError>(())
 /// ```
 #[non_exhaustive]
 pub enum Store {
@@ -77,8 +77,8 @@ impl Store {
     /// application's own events are read instead of skipped as unknown.
     ///
     /// ```
-    /// # mod events { pub fn parse(name: &str) -> Option<observe_core::EventType> { observe_core::EventType::parse(name).ok() } }
-    /// use observe_store::{Store, StoreUrl};
+    /// # mod events { pub fn parse(name: &str) -> Option<observe::EventType> { observe::EventType::parse(name).ok() } }
+    /// use observe::store::{Store, StoreUrl};
     ///
     /// let path = std::env::temp_dir().join(format!("observe-doc-registry-{}.jsonl", std::process::id()));
     /// std::fs::write(&path, "")?;

@@ -26,7 +26,7 @@ use crate::summary::{StatsAcc, TraceAcc, page};
 /// hundred thousand events; use SQLite beyond that.
 ///
 /// ```
-/// use observe_store::{EventStore, JsonlStore};
+/// use observe::store::{EventStore, JsonlStore};
 ///
 /// let path = std::env::temp_dir().join(format!("observe-doc-{}.jsonl", std::process::id()));
 /// std::fs::write(&path, "")?;

@@ -1,6 +1,7 @@
 //! Event stores for `observe`: SQLite (embedded, the default) and
-//! PostgreSQL sinks, one schema (version 1, the `events` table) with its
-//! migrations, and the query API ([`EventStore`]) that the CLI, the live
+//! PostgreSQL sinks, one table layout for both (the `events` table: a
+//! column per field of event schema version 1, layout 2 since events carry
+//! their service) with its migrations, and the query API ([`EventStore`]) that the CLI, the live
 //! stream and the dashboard read through. A JSONL file can be read through
 //! the same API.
 //!
@@ -9,7 +10,7 @@
 //! environment variable `OBSERVE_STORE` holds one.
 //!
 //! ```
-//! use observe_store::{EventStore, Store, StoreSink, StoreUrl, TraceFilter};
+//! use observe::store::{EventStore, Store, StoreSink, StoreUrl, TraceFilter};
 //!
 //! let dir = std::env::temp_dir().join(format!("observe-doc-lib-{}", std::process::id()));
 //! let url = StoreUrl::sqlite(dir.join("events.db"));
@@ -20,7 +21,7 @@
 //! assert!(page.items.is_empty());
 //! # drop(sink);
 //! # std::fs::remove_dir_all(&dir).unwrap();
-//! # Ok::<(), observe_store::StoreError>(())
+//! # Ok::<(), observe::store::StoreError>(())
 //! ```
 //!
 //! PostgreSQL is reached over plain TCP (no TLS): run it on the same host

@@ -57,11 +57,11 @@ pub struct TraceSummary {
 /// Its text form (`start_us.correlation_id`) fits in a URL.
 ///
 /// ```
-/// use observe_store::Cursor;
+/// use observe::store::Cursor;
 ///
 /// let cursor: Cursor = "1764242055000000.01938e5a-7b2c-7d4e-8f00-0123456789ac".parse()?;
 /// assert_eq!(cursor.to_string().parse::<Cursor>()?, cursor);
-/// # Ok::<(), observe_store::StoreError>(())
+/// # Ok::<(), observe::store::StoreError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
@@ -111,7 +111,7 @@ pub struct Page<T> {
 /// time, every condition given must hold.
 ///
 /// ```
-/// use observe_store::TraceFilter;
+/// use observe::store::TraceFilter;
 ///
 /// let filter = TraceFilter::new().processor("retrieval").errors_only().limit(20);
 /// assert_eq!(filter.get_limit(), 20);

@@ -14,14 +14,14 @@ pub const ENV_VAR: &str = "OBSERVE_STORE";
 /// A parsed store URL.
 ///
 /// ```
-/// use observe_store::StoreUrl;
+/// use observe::store::StoreUrl;
 ///
 /// let url: StoreUrl = "sqlite:///var/lib/app/events.db".parse()?;
 /// assert_eq!(url, StoreUrl::Sqlite("/var/lib/app/events.db".into()));
 /// let pg: StoreUrl = "postgres://app:secret@127.0.0.1:5432/events".parse()?;
 /// assert_eq!(pg.to_string(), "postgres://app:***@127.0.0.1:5432/events"); // never the password
 /// assert!("redis://localhost".parse::<StoreUrl>().is_err());
-/// # Ok::<(), observe_store::StoreError>(())
+/// # Ok::<(), observe::store::StoreError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -48,7 +48,7 @@ impl StoreUrl {
     ///
     /// ```
     /// assert_eq!(
-    ///     observe_store::StoreUrl::redact("postgres://app:secret@db:5432/events"),
+    ///     observe::store::StoreUrl::redact("postgres://app:secret@db:5432/events"),
     ///     "postgres://app:***@db:5432/events"
     /// );
     /// ```

@@ -37,7 +37,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use std::time::Duration;
-//! use observe_core::delivery::breaker::{BreakerState, CircuitBreaker, ManualClock, Permit};
+//! use observe::breaker::{BreakerState, CircuitBreaker, ManualClock, Permit};
 //!
 //! let clock = ManualClock::new();
 //! let mut breaker = CircuitBreaker::new(5, Duration::from_secs(30), Arc::new(clock.clone()));
@@ -81,7 +81,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use observe_core::delivery::breaker::{Clock, ManualClock};
+/// use observe::breaker::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new();
 /// let start = clock.now();

@@ -41,7 +41,7 @@ impl ContextSource {
 ///
 /// ```
 /// use http::HeaderMap;
-/// use observe_core::http::{ContextSource, IncomingContext};
+/// use observe::http::{ContextSource, IncomingContext};
 ///
 /// let mut headers = HeaderMap::new();
 /// headers.insert("x-correlation-id", "not a uuid".parse().unwrap());

@@ -27,7 +27,7 @@ type RouteFn = Arc<RouteFnDyn>;
 /// See the [module documentation](crate::http) for what it does per request.
 ///
 /// ```
-/// use observe_core::http::CorrelationLayer;
+/// use observe::http::CorrelationLayer;
 ///
 /// let layer = CorrelationLayer::new();
 /// # let _ = layer;

@@ -56,9 +56,9 @@
 //! use std::future::{Ready, ready};
 //! use std::task::{Context, Poll};
 //!
-//! use observe_core::http::CorrelationLayer;
-//! use observe_core::CorrelationContext;
-//! use observe_core::model::context;
+//! use observe::http::CorrelationLayer;
+//! use observe::CorrelationContext;
+//! use observe::context;
 //! use tower_layer::Layer;
 //! use tower_service::Service;
 //!

@@ -10,8 +10,8 @@
 //! request runs.
 //!
 //! ```
-//! use observe_core::CorrelationContext;
-//! use observe_core::model::context;
+//! use observe::CorrelationContext;
+//! use observe::context;
 //!
 //! assert_eq!(context::current(), None);
 //! let request = CorrelationContext::new_root();
@@ -116,8 +116,8 @@ pub fn current() -> Option<CorrelationContext> {
 /// restores the previous context by itself.
 ///
 /// ```
-/// use observe_core::CorrelationContext;
-/// use observe_core::model::context;
+/// use observe::CorrelationContext;
+/// use observe::context;
 ///
 /// let request = CorrelationContext::new_root();
 /// let previous = context::replace_current(Some(request));

@@ -20,7 +20,7 @@ pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024;
 /// are removed, never before, so no half of a secret survives at a cut.
 ///
 /// ```
-/// use observe_core::ErrorPayload;
+/// use observe::ErrorPayload;
 ///
 /// let payload = ErrorPayload::new("TimeoutError", "upstream timed out", "retrieval");
 /// let json = serde_json::to_value(&payload).unwrap();

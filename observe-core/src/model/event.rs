@@ -48,7 +48,7 @@ impl Outcome {
 /// however the struct was made. Reading rejects any other version.
 ///
 /// ```
-/// use observe_core::{CorrelationContext, Event, EventType};
+/// use observe::{CorrelationContext, Event, EventType};
 ///
 /// let ctx = CorrelationContext::new_root();
 /// let event = Event::new(EventType::MessageReceived, &ctx)

@@ -28,7 +28,7 @@ macro_rules! define_event_types {
         /// every type is still checked when the program compiles.
         ///
         /// ```
-        /// use observe_core::EventType;
+        /// use observe::EventType;
         ///
         /// assert_eq!(EventType::RetrievalStarted.as_str(), "retrieval_started");
         /// assert_eq!(EventType::parse("llm_complete"), Ok(EventType::LlmComplete));

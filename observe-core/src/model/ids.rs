@@ -15,7 +15,7 @@ use crate::Timestamp;
 /// written as 16 lower-case hex digits.
 ///
 /// ```
-/// use observe_core::SpanId;
+/// use observe::SpanId;
 ///
 /// let id = SpanId::parse("00f067aa0ba902b7").unwrap();
 /// assert_eq!(id.to_string(), "00f067aa0ba902b7");

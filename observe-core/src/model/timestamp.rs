@@ -16,7 +16,7 @@ const MAX_MICROS: i64 = 253_402_300_800 * MICROS_PER_SEC - 1;
 /// A point in time with microsecond precision, always UTC.
 ///
 /// ```
-/// use observe_core::Timestamp;
+/// use observe::Timestamp;
 ///
 /// let t = Timestamp::from_unix_micros(1_764_242_055_123_456).unwrap();
 /// assert_eq!(t.to_string(), "2025-11-27T11:14:15.123456Z");

@@ -20,7 +20,7 @@ use crate::{CorrelationContext, SpanId};
 /// (version `ff` is forbidden). Formatting always writes version 00.
 ///
 /// ```
-/// use observe_core::TraceParent;
+/// use observe::TraceParent;
 ///
 /// let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 /// let parent: TraceParent = header.parse().unwrap();

@@ -23,8 +23,8 @@ pub const fn severity(outcome: Outcome) -> u8 {
 /// The worse of two outcomes (`None` means no terminal event yet).
 ///
 /// ```
-/// use observe_core::Outcome;
-/// use observe_core::read::chain::worst;
+/// use observe::Outcome;
+/// use observe::chain::worst;
 ///
 /// assert_eq!(worst(Some(Outcome::Ok), Some(Outcome::Error)), Some(Outcome::Error));
 /// assert_eq!(worst(None, Some(Outcome::Cancelled)), Some(Outcome::Cancelled));
@@ -82,8 +82,8 @@ impl Span {
 /// The events of one request (one correlation id) as a tree of spans.
 ///
 /// ```
-/// use observe_core::{CorrelationContext, Event, EventType, Outcome};
-/// use observe_core::read::chain::Chain;
+/// use observe::{CorrelationContext, Event, EventType, Outcome};
+/// use observe::chain::Chain;
 ///
 /// let request = CorrelationContext::new_root();
 /// let call = request.child();

@@ -48,7 +48,7 @@ pub fn builtin_types(name: &str) -> Option<EventType> {
 /// Reads one event from its JSON text, knowing the built-in types.
 ///
 /// ```
-/// use observe_core::read::reader::{read_event, ReadError};
+/// use observe::reader::{read_event, ReadError};
 ///
 /// let line = r#"{"schema_version":1,"event_id":"01938e5a-7b2c-7d4e-8f00-0123456789ab",
 ///   "event_type":"rerank_started","timestamp":"2026-11-27T11:14:15.000000Z",
@@ -69,7 +69,7 @@ pub fn read_event_with(json: &str, types: TypeLookup) -> Result<Event, ReadError
 /// rules as [`read_event`]: how a store turns a row back into an event.
 ///
 /// ```
-/// use observe_core::read::reader::read_value;
+/// use observe::reader::read_value;
 ///
 /// let row = serde_json::json!({
 ///     "schema_version": 1, "event_id": "01938e5a-7b2c-7d4e-8f00-0123456789ab",
@@ -103,7 +103,7 @@ fn check(wire: WireIn, types: TypeLookup) -> Result<Event, ReadError> {
 /// default with a line on stderr) and every skipped event is counted.
 ///
 /// ```
-/// use observe_core::read::reader::UnknownTypes;
+/// use observe::reader::UnknownTypes;
 ///
 /// let mut reported = Vec::new();
 /// let mut unknown = UnknownTypes::new();
@@ -165,7 +165,7 @@ fn log_unknown(name: &str) {
 /// as errors, and reading goes on after them.
 ///
 /// ```
-/// use observe_core::read::reader::JsonlReader;
+/// use observe::reader::JsonlReader;
 ///
 /// let text = "{\"schema_version\":1,\"event_id\":\"01938e5a-7b2c-7d4e-8f00-0123456789ab\",\
 ///   \"event_type\":\"future_type\",\"timestamp\":\"2026-11-27T11:14:15.000000Z\",\

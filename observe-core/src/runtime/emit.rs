@@ -42,8 +42,8 @@
 //! The worker still sanitizes and limits the payload to 10 KiB as usual.
 //!
 //! ```
-//! use observe_core::runtime::emit::to_payload;
-//! use observe_core::delivery::sanitize::DEPTH_MARKER;
+//! use observe::record::to_payload;
+//! use observe::sanitize::DEPTH_MARKER;
 //!
 //! // A list nested 100 deep: cut at depth 64.
 //! let mut deep = serde_json::json!(1);
@@ -79,7 +79,7 @@ pub use state::{BUDGET_BYTES, MAX_STRING_BYTES, TRUNCATED_AT_SOURCE_KEY};
 /// ```
 /// use std::collections::HashMap;
 ///
-/// use observe_core::runtime::emit::to_payload;
+/// use observe::record::to_payload;
 ///
 /// assert_eq!(to_payload(&vec![1, 2]), serde_json::json!([1, 2]));
 ///
@@ -105,7 +105,7 @@ pub fn to_payload<T: Serialize + ?Sized>(value: &T) -> Value {
 /// [`ErrorPayload`] is accepted, so the event conforms to the schema.
 ///
 /// ```
-/// use observe_core::ErrorPayload;
+/// use observe::ErrorPayload;
 ///
 /// let payload = observe_core::runtime::emit::error_payload(&ErrorPayload::new("Timeout", "no answer", "llm"));
 /// assert_eq!(payload["error_type"], "Timeout");

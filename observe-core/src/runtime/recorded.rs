@@ -10,24 +10,24 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use observe_core::delivery::pipeline::{self, Config};
-//! use observe_core::delivery::sink::MemorySink;
-//! use observe_core::runtime::recorded::current_span;
-//! use observe_core::runtime::span::{SpanGuard, SpanKind, Terminal};
-//! use observe_core::{CorrelationContext, EventType, Outcome};
+//! use observe::{Config};
+//! use observe::sink::MemorySink;
+//! use observe::current_span;
+//! use observe::record::{SpanGuard, SpanKind, Terminal};
+//! use observe::{CorrelationContext, EventType, Outcome};
 //!
 //! static INTENT: SpanKind =
 //!     SpanKind::processor_events("intent", EventType::IntentStarted, EventType::IntentClassified);
 //!
 //! let sink = MemorySink::new();
-//! let guard = pipeline::init(Config::default().sink(sink.clone()))?;
+//! let guard = observe::init(Config::default().sink(sink.clone()))?;
 //! let mut span = SpanGuard::start(&INTENT, CorrelationContext::new_root());
 //! span.context().in_scope(|| current_span().record("intent", "order_status"));
 //! span.end(Outcome::Ok, || Terminal::Bare);
-//! pipeline::flush(Duration::from_secs(5));
+//! observe::flush(Duration::from_secs(5));
 //! assert_eq!(sink.events()[1].payload["intent"], "order_status");
 //! # drop(guard);
-//! # Ok::<(), observe_core::delivery::pipeline::InitError>(())
+//! # Ok::<(), observe::InitError>(())
 //! ```
 
 use std::collections::HashMap;

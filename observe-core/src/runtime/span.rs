@@ -17,8 +17,8 @@
 //! - a duration is never negative, even when clocks disagree a little.
 //!
 //! ```
-//! use observe_core::runtime::span::{SpanGuard, SpanKind, Terminal};
-//! use observe_core::{CorrelationContext, EventType, Outcome};
+//! use observe::record::{SpanGuard, SpanKind, Terminal};
+//! use observe::{CorrelationContext, EventType, Outcome};
 //!
 //! static LOOKUP: SpanKind = SpanKind::processor_events(
 //!     "retrieval",

@@ -2,7 +2,7 @@
 //! code instrumented with `tracing` (the application's own, and its
 //! libraries': hyper, tower-http, sqlx, ...) into events of the same
 //! correlation chains as `#[observed]` calls, scrubbed and delivered by the
-//! same pipeline.
+//! same pipeline. Enabled by the `tracing` cargo feature.
 //!
 //! # What a `tracing` span becomes
 //!
@@ -46,7 +46,7 @@
 //! ```
 //! use tracing_subscriber::layer::SubscriberExt;
 //!
-//! let subscriber = tracing_subscriber::registry().with(observe_core::tracing_layer::ObserveLayer::new());
+//! let subscriber = tracing_subscriber::registry().with(observe::tracing::ObserveLayer::new());
 //! tracing::subscriber::with_default(subscriber, || {
 //!     let span = tracing::info_span!("db_query", table = "orders");
 //!     span.in_scope(|| tracing::debug!(rows = 3, "fetched"));

@@ -57,7 +57,7 @@ impl OtlpProtocol {
 /// and reported on the pipeline's diagnostics.
 ///
 /// ```
-/// use observe_export::{OtlpProtocol, OtlpSink};
+/// use observe::export::{OtlpProtocol, OtlpSink};
 ///
 /// let sink = OtlpSink::new("http://127.0.0.1:4318")?
 ///     .protocol(OtlpProtocol::Json)
@@ -65,7 +65,7 @@ impl OtlpProtocol {
 ///     .header("x-api-key", "secret")?
 ///     .service_name("chat");
 /// assert_eq!(sink.url(), "http://127.0.0.1:4318/v1/traces");
-/// # Ok::<(), observe_export::ExportError>(())
+/// # Ok::<(), observe::export::ExportError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct OtlpSink {

@@ -21,11 +21,11 @@ const DEFAULT_ENDPOINT: &str = "http://localhost:9411/api/v2/spans";
 /// receiver), retrying like [`OtlpSink`](crate::OtlpSink).
 ///
 /// ```
-/// use observe_export::ZipkinSink;
+/// use observe::export::ZipkinSink;
 ///
 /// let sink = ZipkinSink::new("http://127.0.0.1:9411/api/v2/spans")?.service_name("chat");
 /// assert_eq!(sink.url(), "http://127.0.0.1:9411/api/v2/spans");
-/// # Ok::<(), observe_export::ExportError>(())
+/// # Ok::<(), observe::export::ExportError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct ZipkinSink {

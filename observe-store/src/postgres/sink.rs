@@ -21,11 +21,11 @@ use crate::row::{NewRow, trace_starts};
 /// succeeds as soon as the server is back.
 ///
 /// ```no_run
-/// let sink = observe_store::PostgresSink::connect("postgres://app:secret@127.0.0.1:5432/events")?;
-/// let _guard = observe_core::delivery::pipeline::init(
-///     observe_core::delivery::pipeline::Config::default().sink(sink),
+/// let sink = observe::store::PostgresSink::connect("postgres://app:secret@127.0.0.1:5432/events")?;
+/// let _guard = observe::init(
+///     observe::Config::default().sink(sink),
 /// );
-/// # Ok::<(), observe_store::StoreError>(())
+/// # Ok::<(), observe::store::StoreError>(())
 /// ```
 #[derive(Debug)]
 pub struct PostgresSink {

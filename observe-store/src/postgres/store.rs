@@ -26,9 +26,9 @@ const RETAIN_CHUNK: i64 = 5_000;
 /// own runtime; the futures can be awaited from any executor.
 ///
 /// ```no_run
-/// use observe_store::{EventStore, PostgresStore, TraceFilter};
+/// use observe::store::{EventStore, PostgresStore, TraceFilter};
 ///
-/// # async fn demo() -> Result<(), observe_store::StoreError> {
+/// # async fn demo() -> Result<(), observe::store::StoreError> {
 /// let store = PostgresStore::connect("postgres://app:secret@127.0.0.1:5432/events")?;
 /// let page = store.traces(&TraceFilter::new().errors_only()).await?;
 /// println!("{} failing requests", page.items.len());

@@ -26,15 +26,15 @@ use crate::row::{NewRow, trace_starts};
 /// its timeout was also sent to the fallback, and replaying it is harmless.
 ///
 /// ```
-/// use observe_store::SqliteSink;
+/// use observe::store::SqliteSink;
 ///
 /// let dir = std::env::temp_dir().join(format!("observe-doc-sqlite-{}", std::process::id()));
 /// let sink = SqliteSink::open(dir.join("events.db"))?;
-/// let guard = observe_core::delivery::pipeline::init(observe_core::delivery::pipeline::Config::default().sink(sink))
+/// let guard = observe::init(observe::Config::default().sink(sink))
 ///     .expect("installs");
 /// drop(guard);
 /// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), observe_store::StoreError>(())
+/// # Ok::<(), observe::store::StoreError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct SqliteSink {

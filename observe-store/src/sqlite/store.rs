@@ -27,7 +27,7 @@ const RETAIN_CHUNK: i64 = 5_000;
 /// (WAL).
 ///
 /// ```
-/// use observe_store::{EventStore, SqliteSink, SqliteStore, TraceFilter};
+/// use observe::store::{EventStore, SqliteSink, SqliteStore, TraceFilter};
 ///
 /// let dir = std::env::temp_dir().join(format!("observe-doc-sqlite-store-{}", std::process::id()));
 /// let _sink = SqliteSink::open(dir.join("events.db"))?;
@@ -38,7 +38,7 @@ const RETAIN_CHUNK: i64 = 5_000;
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), observe_store::StoreError>(())
+/// # Ok::<(), observe::store::StoreError>(())
 /// ```
 pub struct SqliteStore {
     at: Location,

@@ -58,8 +58,8 @@ pub const DEFAULT_DROP_NOTICE_INTERVAL: Duration = Duration::from_secs(10);
 ///
 /// ```
 /// use std::time::Duration;
-/// use observe_core::delivery::pipeline::Config;
-/// use observe_core::delivery::sink::MemorySink;
+/// use observe::Config;
+/// use observe::sink::MemorySink;
 ///
 /// let config = Config::default()
 ///     .sink(MemorySink::new())
@@ -135,8 +135,8 @@ pub(crate) struct SinkEntry {
 ///
 /// ```
 /// use std::time::Duration;
-/// use observe_core::delivery::pipeline::{Config, SinkOptions};
-/// use observe_core::delivery::sink::{MemorySink, NullSink};
+/// use observe::{Config, SinkOptions};
+/// use observe::sink::{MemorySink, NullSink};
 ///
 /// let config = Config::default()
 ///     .sink(MemorySink::new())

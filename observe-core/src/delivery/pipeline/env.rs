@@ -33,9 +33,9 @@ impl Config {
     /// (see [`Config::with_env`]).
     ///
     /// ```
-    /// let config = observe_core::delivery::pipeline::Config::from_env()?;
+    /// let config = observe::Config::from_env()?;
     /// assert!(config.is_enabled() || std::env::var_os("OBSERVE_DISABLED").is_some());
-    /// # Ok::<(), observe_core::delivery::pipeline::EnvError>(())
+    /// # Ok::<(), observe::EnvError>(())
     /// ```
     pub fn from_env() -> Result<Config, EnvError> {
         Config::default().with_env()

@@ -48,14 +48,14 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use observe_core::EventType;
-//! use observe_core::delivery::pipeline::{self, Config, FlushOutcome};
-//! use observe_core::delivery::sink::MemorySink;
+//! use observe::EventType;
+//! use observe::{Config, FlushOutcome};
+//! use observe::sink::MemorySink;
 //!
 //! let sink = MemorySink::new();
-//! let guard = pipeline::init(Config::default().sink(sink.clone())).unwrap();
-//! pipeline::emit_event(EventType::MessageReceived, serde_json::json!({ "channel": "web" }));
-//! assert_eq!(pipeline::flush(Duration::from_secs(5)), FlushOutcome::Flushed);
+//! let guard = observe::init(Config::default().sink(sink.clone())).unwrap();
+//! observe::emit_event(EventType::MessageReceived, serde_json::json!({ "channel": "web" }));
+//! assert_eq!(observe::flush(Duration::from_secs(5)), FlushOutcome::Flushed);
 //! assert_eq!(sink.events()[0].payload["channel"], "web");
 //! drop(guard); // flushes and stops the worker; `init` may be called again
 //! ```

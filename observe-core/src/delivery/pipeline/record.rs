@@ -13,8 +13,8 @@
 //! never panics and returns nothing the caller could fail on.
 //!
 //! ```
-//! use observe_core::{CorrelationContext, EventType, Outcome};
-//! use observe_core::delivery::pipeline::{Record, enabled, submit};
+//! use observe::{CorrelationContext, EventType, Outcome};
+//! use observe::record::{Record, enabled, submit};
 //!
 //! let ctx = CorrelationContext::new_root();
 //! if enabled() {
@@ -382,9 +382,9 @@ pub(crate) fn submit_bare(record: Record) {
 /// the current span if there is one, as the root of a new request otherwise.
 ///
 /// ```
-/// use observe_core::EventType;
+/// use observe::EventType;
 ///
-/// observe_core::delivery::pipeline::emit_event(
+/// observe::emit_event(
 ///     EventType::MessageReceived,
 ///     serde_json::json!({ "channel": "web" }),
 /// );

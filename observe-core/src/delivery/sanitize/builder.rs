@@ -12,7 +12,7 @@ use super::{Inner, Sanitizer};
 /// Builds a [`Sanitizer`] with a configuration of its own.
 ///
 /// ```
-/// use observe_core::Sanitizer;
+/// use observe::Sanitizer;
 ///
 /// let sanitizer = Sanitizer::builder()
 ///     .redact_key("ticket_id")

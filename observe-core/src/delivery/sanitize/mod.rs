@@ -39,7 +39,7 @@
 //! clean text cheap. The sanitizer never panics on any input.
 //!
 //! ```
-//! use observe_core::{CorrelationContext, Event, EventType, Sanitizer};
+//! use observe::{CorrelationContext, Event, EventType, Sanitizer};
 //! use serde_json::json;
 //!
 //! let sanitizer = Sanitizer::new();
@@ -163,7 +163,7 @@ impl Sanitizer {
     /// [`MAX_PAYLOAD_BYTES`] (no event-type specific limits).
     ///
     /// ```
-    /// use observe_core::{Payload, Sanitizer};
+    /// use observe::{Payload, Sanitizer};
     ///
     /// let mut payload: Payload = serde_json::from_str(
     ///     r#"{"password": {"nested": true}, "author": "Ann", "blob": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#,
@@ -186,7 +186,7 @@ impl Sanitizer {
     /// Scrubs one string, with no size limit. Borrowed when nothing matched.
     ///
     /// ```
-    /// use observe_core::Sanitizer;
+    /// use observe::Sanitizer;
     ///
     /// let s = Sanitizer::new();
     /// let (clean, _) = s.scrub_str("GET /v1/items?limit=10&api_key=abc123def456 HTTP/1.1");
@@ -205,7 +205,7 @@ impl Sanitizer {
     /// with [`TRUNCATION_MARKER`] when cut (used for input previews).
     ///
     /// ```
-    /// use observe_core::Sanitizer;
+    /// use observe::Sanitizer;
     ///
     /// let preview = Sanitizer::new().preview("contact: jane@example.com, then a very long story", 40);
     /// assert_eq!(preview, "contact: [REDACTED], then a …[truncated]");

@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 /// Serializes as a JSON object `{rule: count}`, rules in name order.
 ///
 /// ```
-/// use observe_core::Sanitizer;
+/// use observe::Sanitizer;
 ///
 /// let (clean, report) = Sanitizer::new().scrub_str("mail jane.doe@example.com or call +1 415 555 0132");
 /// assert_eq!(clean, "mail [REDACTED] or call [REDACTED]");

@@ -10,7 +10,7 @@ use std::path::Path;
 /// files and directories keep theirs.
 ///
 /// ```
-/// use observe_core::delivery::sink::files::{Access, create_dirs, create_file};
+/// use observe::sink::files::{Access, create_dirs, create_file};
 ///
 /// let dir = std::env::temp_dir().join(format!("observe-doc-access-{}", std::process::id()));
 /// create_dirs(&dir.join("logs"), Access::OwnerOnly).unwrap();

@@ -20,7 +20,7 @@ use crate::Event;
 /// its permissions.
 ///
 /// ```
-/// use observe_core::delivery::sink::JsonlSink;
+/// use observe::sink::JsonlSink;
 ///
 /// let dir = std::env::temp_dir().join(format!("observe-doc-{}", std::process::id()));
 /// let sink = JsonlSink::open(dir.join("logs/events.jsonl")).unwrap();

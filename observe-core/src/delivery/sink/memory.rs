@@ -9,7 +9,7 @@ use crate::Event;
 /// one clone to read what the pipeline wrote through the other.
 ///
 /// ```
-/// use observe_core::delivery::sink::MemorySink;
+/// use observe::sink::MemorySink;
 ///
 /// let sink = MemorySink::new();
 /// let reader = sink.clone();

@@ -9,8 +9,8 @@
 //! write; its batch goes to the fallback writer instead.
 //!
 //! ```
-//! use observe_core::Event;
-//! use observe_core::delivery::sink::{Sink, SinkError};
+//! use observe::Event;
+//! use observe::sink::{Sink, SinkError};
 //!
 //! struct Stdout;
 //!

@@ -9,8 +9,8 @@
 //! failing the whole write.
 //!
 //! ```
-//! use observe_core::Event;
-//! use observe_core::delivery::sink::{Sink, SinkError, scope};
+//! use observe::Event;
+//! use observe::sink::{Sink, SinkError, scope};
 //!
 //! struct Picky;
 //!

@@ -8,8 +8,8 @@ use crate::Event;
 /// Writes each event to standard error as one line of JSON.
 ///
 /// ```
-/// use observe_core::delivery::pipeline::Config;
-/// use observe_core::delivery::sink::StderrSink;
+/// use observe::Config;
+/// use observe::sink::StderrSink;
 ///
 /// let config = Config::default().sink(StderrSink); // also the default sink
 /// # let _ = config;

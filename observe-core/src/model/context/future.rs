@@ -59,8 +59,8 @@ impl<F: Future> Future for WithContext<F> {
 /// Runs futures inside a correlation context.
 ///
 /// ```
-/// use observe_core::model::context;
-/// use observe_core::{CorrelationContext, FutureExt};
+/// use observe::context;
+/// use observe::{CorrelationContext, FutureExt};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let request = CorrelationContext::new_root();
@@ -102,13 +102,13 @@ impl<F: Future> FutureExt for F {}
 /// Like `tokio::spawn`, when called outside a tokio runtime.
 ///
 /// ```
-/// use observe_core::CorrelationContext;
-/// use observe_core::model::context;
+/// use observe::CorrelationContext;
+/// use observe::context;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let request = CorrelationContext::new_root();
 /// let _guard = request.enter();
-/// let seen = observe_core::spawn(async { context::current() }).await.unwrap();
+/// let seen = observe::spawn(async { context::current() }).await.unwrap();
 /// assert_eq!(seen, Some(request));
 /// # });
 /// ```
