@@ -67,6 +67,12 @@ impl JsonlStore {
     /// Every event of the file with its line number, unknown types skipped
     /// and counted (each name reported once per store).
     fn read_all(&self) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(self.read_lines()?.0)
+    }
+
+    /// [`read_all`](Self::read_all), and the number of the file's last
+    /// line (skipped or not): how far a tail has read.
+    fn read_lines(&self) -> Result<(Vec<StoredEvent>, i64), StoreError> {
         let io_error = |source| StoreError::Io {
             action: "read the event file",
             path: self.path.clone(),
@@ -75,9 +81,11 @@ impl JsonlStore {
         let file = std::fs::File::open(&self.path).map_err(io_error)?;
         let mut unknown = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
         let mut events = Vec::new();
+        let mut last = 0;
         for (index, line) in BufReader::new(file).lines().enumerate() {
             let line = line.map_err(io_error)?;
             let seq = index as i64 + 1;
+            last = seq;
             if line.trim().is_empty() {
                 continue;
             }
@@ -99,7 +107,7 @@ impl JsonlStore {
                 }
             }
         }
-        Ok(events)
+        Ok((events, last))
     }
 
     fn events(&self) -> Result<Vec<Event>, StoreError> {
@@ -164,13 +172,17 @@ impl EventStore for JsonlStore {
     }
 
     async fn after(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
-        let mut events: Vec<StoredEvent> = self
-            .read_all()?
-            .into_iter()
-            .filter(|e| e.seq > seq)
-            .collect();
-        events.truncate(limit.max(1));
-        let next_seq = events.last().map_or(seq, |e| e.seq);
+        let (all, last) = self.read_lines()?;
+        let mut events: Vec<StoredEvent> = all.into_iter().filter(|e| e.seq > seq).collect();
+        let limit = limit.max(1);
+        // Lines skipped (unknown types, blank) still advance the cursor,
+        // unless the page is full and more events may follow.
+        let next_seq = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map_or(seq, |e| e.seq)
+        } else {
+            last.max(seq)
+        };
         Ok(Tail { events, next_seq })
     }
 
