@@ -79,7 +79,7 @@ impl CapturedStack {
                     .name()
                     .map_or_else(|| format!("{ip:#x}"), |n| format!("{n:#}"));
                 let file = symbol.filename().map(paths::relative);
-                if frames::is_machinery(&function)
+                if frames::is_machinery(&function, file.as_deref())
                     || (!reached_user_code
                         && frames::is_standard_library(&function, file.as_deref()))
                 {

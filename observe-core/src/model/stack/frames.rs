@@ -23,6 +23,43 @@ const MACHINERY: &[&str] = &[
     "core::ops::function::Fn::call",
 ];
 
+/// Source files of the same machinery, for frames whose function is named
+/// without its path (debug information of `debug = "line-tables-only"`
+/// names inlined functions `trace` or `do_call`, not
+/// `backtrace::backtrace::trace`): the files as [`relative`] writes them,
+/// so a crate's directory carries its version when it is a dependency
+/// (`backtrace-0.3.77/src/...`, `observe-core-0.1.0/src/...`) and none
+/// inside this workspace (`observe-core/src/...`).
+///
+/// [`relative`]: super::paths::relative
+const MACHINERY_FILES: &[&str] = &[
+    "library/std/src/panicking.rs",
+    "library/std/src/panic.rs",
+    "library/core/src/panicking.rs",
+    "library/core/src/panic/",
+    "library/core/src/ops/function.rs",
+    "library/std/src/sys/backtrace.rs",
+];
+
+/// The crate directories of the machinery: `name/` or `name-<version>/`.
+const MACHINERY_CRATES: &[&str] = &["backtrace", "observe-core", "observe-macros"];
+
+/// Whether `file` is a source file of the machinery.
+fn is_machinery_file(file: &str) -> bool {
+    MACHINERY_FILES
+        .iter()
+        .any(|prefix| file.starts_with(prefix))
+        || file.split_once('/').is_some_and(|(dir, _)| {
+            MACHINERY_CRATES.iter().any(|name| {
+                dir.strip_prefix(name).is_some_and(|rest| {
+                    rest.is_empty()
+                        || rest.starts_with('-')
+                            && rest[1..].starts_with(|c: char| c.is_ascii_digit())
+                })
+            })
+        })
+}
+
 /// Path prefixes of the standard library's crates.
 const STANDARD_LIBRARY: &[&str] = &["core::", "std::", "alloc::"];
 
@@ -35,10 +72,12 @@ fn subject(function: &str) -> &str {
 }
 
 /// A frame of the capture, the panic runtime or `observe` (including
-/// `observe`'s trait impls for the user's types).
-pub fn is_machinery(function: &str) -> bool {
+/// `observe`'s trait impls for the user's types): by its function's path,
+/// or by its source `file` when the function is named without one.
+pub fn is_machinery(function: &str, file: Option<&str>) -> bool {
     let subject = subject(function);
     let machinery = MACHINERY.iter().any(|prefix| subject.starts_with(prefix))
+        || file.is_some_and(is_machinery_file)
         || function.contains(" as observe_core::")
         || function.contains(" as observe::")
         // `<F as FnOnce<A>>::call_once` and its shims: glue between a
@@ -88,7 +127,7 @@ mod tests {
             "<fn() -> core::result::Result<(), alloc::string::String> as core::ops::function::FnOnce<()>>::call_once",
             "<chat::run::{closure#0} as core::ops::function::FnOnce<()>>::call_once::{shim:vtable#0}",
         ] {
-            assert!(is_machinery(name), "{name}");
+            assert!(is_machinery(name, None), "{name}");
         }
         for name in [
             "chat::retrieve",
@@ -96,7 +135,32 @@ mod tests {
             "<chat::Doc as core::fmt::Display>::fmt",
             "core::option::Option<T>::map",
         ] {
-            assert!(!is_machinery(name), "{name}");
+            assert!(!is_machinery(name, None), "{name}");
+        }
+    }
+
+    #[test]
+    fn machinery_named_without_its_path_is_recognized_by_its_file() {
+        for (name, file) in [
+            ("trace", "backtrace-0.3.77/src/backtrace/libunwind.rs"),
+            ("record", "observe-core/src/runtime/span/panic_hook.rs"),
+            (
+                "observe_terminal<u8>",
+                "observe-core-0.1.0/src/runtime/observed/probe.rs",
+            ),
+            ("do_call<F, R>", "library/std/src/panicking.rs"),
+            ("call_once<F>", "library/core/src/ops/function.rs"),
+        ] {
+            assert!(is_machinery(name, Some(file)), "{name} ({file})");
+        }
+        for (name, file) in [
+            ("retrieve", "src/handlers.rs"),
+            ("observer_run", "observer/src/main.rs"),
+            ("index<T>", "library/core/src/slice/index.rs"),
+            ("parse", "backtraces-1.0.0/src/lib.rs"),
+            ("parse", "observe-core-extras/src/lib.rs"),
+        ] {
+            assert!(!is_machinery(name, Some(file)), "{name} ({file})");
         }
     }
 
