@@ -176,7 +176,11 @@ fn assert_no_machinery(frames: &[String]) {
         }
         assert!(!frame.contains("observe_core::"), "{frames:#?}");
         // Also by file, for functions named without their path.
-        for file in ["(observe-core/", "(backtrace-", "(library/std/src/panicking.rs"] {
+        for file in [
+            "(observe-core/",
+            "(backtrace-",
+            "(library/std/src/panicking.rs",
+        ] {
             assert!(!frame.contains(file), "{frames:#?}");
         }
     }
@@ -221,7 +225,9 @@ fn panic_stacks_start_at_the_users_innermost_frame() {
     // Then the body's closure and the function itself; with line-table-only
     // debug information the inlined closure is named `{closure#0}`.
     assert!(
-        frames[3..5].iter().any(|f| f.contains("index_out_of_bounds")),
+        frames[3..5]
+            .iter()
+            .any(|f| f.contains("index_out_of_bounds")),
         "{frames:#?}"
     );
     assert_no_machinery(&frames);

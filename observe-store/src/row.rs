@@ -2,31 +2,71 @@
 //! stored row read back as an event through the core's reader (so the
 //! compatibility rules are the reader's).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use observe_core::read::reader::{
     ReadError, TypeLookup, UnknownTypes, builtin_types, read_value_with,
 };
-use observe_core::{Event, SCHEMA_VERSION, Timestamp};
+use observe_core::{Event, SCHEMA_VERSION, SpanId, Timestamp};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::StoreError;
 
-/// The columns of one event, ready to bind.
+/// The columns of one event, ready to bind. Ids are kept as their text in
+/// fixed buffers and names are borrowed from the event when they are
+/// static: a row costs one allocation (its payload's text), not seven.
 pub(crate) struct NewRow {
     pub(crate) event_id: Uuid,
+    pub(crate) event_id_text: Ascii<36>,
     pub(crate) event_type: &'static str,
     pub(crate) timestamp_us: i64,
     pub(crate) correlation_id: Uuid,
-    pub(crate) span_id: String,
-    pub(crate) parent_span_id: Option<String>,
-    pub(crate) processor: Option<String>,
+    pub(crate) correlation_id_text: Ascii<36>,
+    pub(crate) span_id: Ascii<16>,
+    pub(crate) parent_span_id: Option<Ascii<16>>,
+    pub(crate) processor: Option<Cow<'static, str>>,
     pub(crate) duration_us: Option<i64>,
     pub(crate) outcome: Option<&'static str>,
     pub(crate) payload: String,
-    pub(crate) service_name: Option<String>,
+    pub(crate) service_name: Option<Cow<'static, str>>,
+}
+
+/// ASCII text of a fixed length (an id as written on the wire), without
+/// an allocation.
+#[derive(Clone, Copy)]
+pub(crate) struct Ascii<const N: usize>([u8; N]);
+
+impl<const N: usize> Ascii<N> {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits, letters and `-` are ever written here.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Ascii<36> {
+    /// A UUID's hyphenated lower-case text.
+    fn uuid(id: &Uuid) -> Ascii<36> {
+        let mut text = [0; 36];
+        id.hyphenated().encode_lower(&mut text);
+        Ascii(text)
+    }
+}
+
+impl Ascii<16> {
+    /// A span id's 16 lower-case hex digits.
+    fn span(id: SpanId) -> Ascii<16> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let value = id.get();
+        let mut text = [0; 16];
+        for (i, digit) in text.iter_mut().enumerate() {
+            *digit = DIGITS[(value >> (60 - 4 * i) & 0xf) as usize];
+        }
+        Ascii(text)
+    }
 }
 
 impl NewRow {
@@ -38,18 +78,20 @@ impl NewRow {
         })?;
         Ok(NewRow {
             event_id: event.event_id,
+            event_id_text: Ascii::uuid(&event.event_id),
             event_type: event.event_type.as_str(),
             timestamp_us: event.timestamp.unix_micros(),
             correlation_id: event.correlation_id,
-            span_id: event.span_id.to_string(),
-            parent_span_id: event.parent_span_id.map(|s| s.to_string()),
-            processor: event.processor.as_deref().map(str::to_owned),
+            correlation_id_text: Ascii::uuid(&event.correlation_id),
+            span_id: Ascii::span(event.span_id),
+            parent_span_id: event.parent_span_id.map(Ascii::span),
+            processor: event.processor.clone(),
             duration_us: event
                 .duration_us
                 .map(|d| i64::try_from(d).unwrap_or(i64::MAX)),
             outcome: event.outcome.map(|o| o.as_str()),
             payload,
-            service_name: event.service_name.as_deref().map(str::to_owned),
+            service_name: event.service_name.clone(),
         })
     }
 
@@ -168,5 +210,20 @@ impl StoredRow {
             object.insert("service_name".into(), service.into());
         }
         Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_written_as_on_the_wire() {
+        let id: Uuid = "01938e5a-7b2c-7d4e-8f00-0123456789ab".parse().unwrap();
+        assert_eq!(Ascii::uuid(&id).as_str(), id.to_string());
+        for span in [1, 0x00f0_67aa_0ba9_02b7, u64::MAX] {
+            let span = SpanId::new(span).unwrap();
+            assert_eq!(Ascii::span(span).as_str(), span.to_string());
+        }
     }
 }

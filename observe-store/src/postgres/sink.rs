@@ -1,6 +1,8 @@
 //! [`PostgresSink`]: each batch is one multi-row `INSERT ... SELECT FROM
 //! unnest(...)` of column arrays, in one transaction.
 
+use std::borrow::Cow;
+
 use observe_core::Event;
 use observe_core::delivery::sink::{Sink, SinkError};
 use uuid::Uuid;
@@ -73,13 +75,17 @@ impl Columns {
             columns.event_type.push(row.event_type);
             columns.timestamp.push(row.timestamp_us);
             columns.correlation_id.push(row.correlation_id);
-            columns.span_id.push(row.span_id);
-            columns.parent_span_id.push(row.parent_span_id);
-            columns.processor.push(row.processor);
+            columns.span_id.push(row.span_id.as_str().to_owned());
+            columns
+                .parent_span_id
+                .push(row.parent_span_id.map(|p| p.as_str().to_owned()));
+            columns.processor.push(row.processor.map(Cow::into_owned));
             columns.duration_us.push(row.duration_us);
             columns.outcome.push(row.outcome);
             columns.payload.push(row.payload);
-            columns.service_name.push(row.service_name);
+            columns
+                .service_name
+                .push(row.service_name.map(Cow::into_owned));
         }
         columns
     }

@@ -12,7 +12,7 @@ use rusqlite::{Connection, params, params_from_iter};
 
 use super::{Location, sql};
 use crate::StoreError;
-use crate::row::{NewRow, trace_starts};
+use crate::row::{Ascii, NewRow, trace_starts};
 
 /// Writes events to an SQLite database file (SQLite is compiled in).
 ///
@@ -71,18 +71,14 @@ impl SqliteSink {
         let tx = conn.transaction().map_err(|e| at.error(e))?;
         {
             for chunk in rows.chunks(sql::ROWS_PER_INSERT) {
-                let ids: Vec<[String; 2]> = chunk
-                    .iter()
-                    .map(|row| [row.event_id.to_string(), row.correlation_id.to_string()])
-                    .collect();
                 let mut values: Vec<&dyn ToSql> =
                     Vec::with_capacity(chunk.len() * sql::PARAMS_PER_ROW);
-                for (row, [id, correlation_id]) in chunk.iter().zip(&ids) {
+                for row in chunk {
                     values.extend([
-                        id as &dyn ToSql,
+                        &row.event_id_text as &dyn ToSql,
                         &row.event_type,
                         &row.timestamp_us,
-                        correlation_id,
+                        &row.correlation_id_text,
                         &row.span_id,
                         &row.parent_span_id,
                         &row.processor,
@@ -92,7 +88,14 @@ impl SqliteSink {
                         &row.service_name,
                     ]);
                 }
-                tx.prepare_cached(&sql::insert_events(chunk.len()))
+                let partial;
+                let text = if chunk.len() == sql::ROWS_PER_INSERT {
+                    sql::insert_full_chunk()
+                } else {
+                    partial = sql::insert_events(chunk.len());
+                    &partial
+                };
+                tx.prepare_cached(text)
                     .and_then(|mut insert| insert.execute(params_from_iter(values)))
                     .map_err(|e| at.error(e))?;
             }
@@ -123,5 +126,13 @@ impl Sink for SqliteSink {
             Err(_) => self.write_rows(&rows)?,
         }
         Ok(())
+    }
+}
+
+impl<const N: usize> ToSql for Ascii<N> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(
+            rusqlite::types::ValueRef::Text(self.as_str().as_bytes()),
+        ))
     }
 }

@@ -89,7 +89,14 @@ pub(super) const RECORD_MIGRATION: &str = "INSERT INTO observe_migrations (versi
 /// How many rows one `INSERT` statement carries: one statement per row
 /// pays SQLite's per-statement costs (the AUTOINCREMENT bookkeeping among
 /// them) a hundred times more often.
-pub(super) const ROWS_PER_INSERT: usize = 100;
+pub(super) const ROWS_PER_INSERT: usize = 256;
+
+/// The `INSERT` of a full chunk of [`ROWS_PER_INSERT`] rows, built once:
+/// building its text for every chunk cost more than binding its values.
+pub(super) fn insert_full_chunk() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| insert_events(ROWS_PER_INSERT))
+}
 
 /// The parameters of one inserted row.
 pub(super) const PARAMS_PER_ROW: usize = 11;
