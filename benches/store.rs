@@ -63,7 +63,7 @@ fn throughput(c: &mut Criterion) {
         SqliteSink::open(scratch("events.db")).expect("opens"),
     );
     #[cfg(feature = "postgres")]
-    if let Some(url) = postgres_database("observe_bench_worker") {
+    if let Some(url) = common::postgres_database("observe_bench_worker") {
         throughput_into(
             c,
             "postgres",
@@ -168,7 +168,7 @@ fn queries(c: &mut Criterion) {
     );
     queries_on(c, "sqlite", &SqliteStore::open(&path).expect("opens"), &ids);
     #[cfg(feature = "postgres")]
-    if let Some(url) = postgres_database("observe_bench_million") {
+    if let Some(url) = common::postgres_database("observe_bench_million") {
         let started = Instant::now();
         let ids = fill(&observe::store::PostgresSink::connect(&url).expect("connects"));
         println!(
@@ -178,23 +178,6 @@ fn queries(c: &mut Criterion) {
         let store = observe::store::PostgresStore::connect(&url).expect("connects");
         queries_on(c, "postgres", &store, &ids);
     }
-}
-
-/// A fresh database on the server in `OBSERVE_TEST_POSTGRES_URL`.
-#[cfg(feature = "postgres")]
-fn postgres_database(name: &str) -> Option<String> {
-    let admin = std::env::var("OBSERVE_TEST_POSTGRES_URL").ok()?;
-    let psql = |sql: String| {
-        let status = std::process::Command::new("psql")
-            .args([admin.as_str(), "-qc", &sql])
-            .status()
-            .expect("psql runs");
-        assert!(status.success(), "{sql}");
-    };
-    psql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    psql(format!("CREATE DATABASE {name}"));
-    let (base, _) = admin.rsplit_once('/')?;
-    Some(format!("{base}/{name}"))
 }
 
 fn report(since: std::time::SystemTime) {

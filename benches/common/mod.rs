@@ -181,3 +181,20 @@ pub fn drain_records(iters: u64, events: u64) -> Duration {
     }
     total
 }
+
+/// A fresh database on the server in `OBSERVE_TEST_POSTGRES_URL` (set by
+/// `scripts/test-postgres.sh`), by `psql`; `None` without the variable.
+pub fn postgres_database(name: &str) -> Option<String> {
+    let admin = std::env::var("OBSERVE_TEST_POSTGRES_URL").ok()?;
+    let psql = |sql: String| {
+        let status = std::process::Command::new("psql")
+            .args([admin.as_str(), "-qc", &sql])
+            .status()
+            .expect("psql runs");
+        assert!(status.success(), "{sql}");
+    };
+    psql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    psql(format!("CREATE DATABASE {name}"));
+    let (base, _) = admin.rsplit_once('/')?;
+    Some(format!("{base}/{name}"))
+}
