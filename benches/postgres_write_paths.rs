@@ -111,6 +111,21 @@ async fn copy_batch(client: &mut tokio_postgres::Client, batch: &[Event]) {
     tx.commit().await.expect("commits");
 }
 
+/// `iters` rounds of fresh events written in batches by `write`; only the
+/// writes are timed.
+fn timed_batches(iters: u64, mut write: impl FnMut(&[Event])) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let events = events();
+        let start = Instant::now();
+        for batch in events.chunks(BATCH) {
+            write(batch);
+        }
+        total += start.elapsed();
+    }
+    total
+}
+
 fn main() {
     let Some(unnest_url) = common::postgres_database("observe_bench_unnest") else {
         println!("OBSERVE_TEST_POSTGRES_URL is not set: nothing measured");
@@ -141,30 +156,16 @@ fn main() {
     group.sample_size(10);
     group.bench_function("unnest_insert", |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let events = events();
-                let start = Instant::now();
-                for batch in events.chunks(BATCH) {
-                    runtime.block_on(unnest.write_batch(batch)).expect("writes");
-                }
-                total += start.elapsed();
-            }
-            total
+            timed_batches(iters, |batch| {
+                runtime.block_on(unnest.write_batch(batch)).expect("writes")
+            })
         })
     });
     group.bench_function("copy_via_staging", |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let events = events();
-                let start = Instant::now();
-                for batch in events.chunks(BATCH) {
-                    runtime.block_on(copy_batch(&mut client, batch));
-                }
-                total += start.elapsed();
-            }
-            total
+            timed_batches(iters, |batch| {
+                runtime.block_on(copy_batch(&mut client, batch))
+            })
         })
     });
     group.finish();

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::serial;
+use common::{block_on, serial};
 use observe::store::{EventStore, Store, StoreUrl};
 use observe::{Config, EventType, FlushOutcome, InitError};
 
@@ -16,13 +16,6 @@ fn tmp(name: &str) -> std::path::PathBuf {
         std::env::temp_dir().join(format!("observe-init-store-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::serial;
+use common::{block_on, serial};
 use observe::reader::JsonlReader;
 use observe::sink::JsonlSink;
 use observe::store::{EventStore, Store, StoreSink, StoreUrl};
@@ -34,13 +34,6 @@ observe::registry! {
 fn moderate(message: &str) -> bool {
     observe::emit!(events::EventType::CacheHit, { "length": message.len() });
     !message.is_empty()
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 #[test]

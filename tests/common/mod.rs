@@ -188,3 +188,12 @@ impl Sink for ModeSink {
         }
     }
 }
+
+/// Runs `future` to completion on a fresh current-thread runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
+}
