@@ -98,9 +98,37 @@ fn translate(text: &str, language: &str) -> Result<String, ChatError> {
     }
 }
 
+/// How a request ended, as its caller sees it.
+#[derive(Debug)]
+enum Failure {
+    Chat(ChatError),
+    Panicked,
+}
+
 /// One request through the whole pipeline, in its own correlation context.
-async fn handle(message: String, language: String) -> Result<String, ChatError> {
+/// Every request ends with `response_sent`, failed, panicked and timed-out
+/// ones included (with their HTTP status), so no chain looks in flight for
+/// ever.
+async fn handle(message: String, language: String) -> Result<String, Failure> {
     observe::emit!(EventType::MessageReceived, { "channel": "web", "text": message, "language": language });
+    // The processors run as a task of the same context: a panic in one is
+    // caught here, at the request level, and answered with a 500.
+    let result = match observe::spawn(pipeline(message, language)).await {
+        Ok(Ok(reply)) => Ok(reply),
+        Ok(Err(e)) => Err(Failure::Chat(e)),
+        Err(_) => Err(Failure::Panicked),
+    };
+    let status = match &result {
+        Ok(_) => 200,
+        Err(Failure::Chat(_)) => 503,
+        Err(Failure::Panicked) => 500,
+    };
+    let length = result.as_ref().map_or(0, |reply| reply.len());
+    observe::emit!(EventType::ResponseSent, { "status": status, "length": length });
+    result
+}
+
+async fn pipeline(message: String, language: String) -> Result<String, ChatError> {
     let intent = classify_intent(&message).await;
     let docs = retrieve(&message).await?;
     let answer = tokio::time::timeout(
@@ -109,9 +137,7 @@ async fn handle(message: String, language: String) -> Result<String, ChatError> 
     )
     .await
     .map_err(|_| ChatError::Timeout)??;
-    let reply = translate(&answer, &language)?;
-    observe::emit!(EventType::ResponseSent, { "status": 200, "length": reply.len() });
-    Ok(reply)
+    translate(&answer, &language)
 }
 
 const REQUESTS: &[(&str, &str)] = &[
@@ -168,8 +194,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut requests = Vec::new();
     for (message, language) in REQUESTS {
         let root = CorrelationContext::new_root();
-        // Each request runs as its own task; a panic inside a processor is
-        // caught here, at the request level, as a failed task.
+        // Each request runs as its own task.
         let task =
             tokio::spawn(handle(message.to_string(), language.to_string()).with_context(root));
         requests.push((root, *message, task));
@@ -179,8 +204,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (root, message, task) in requests {
         let status = match task.await {
             Ok(Ok(_)) => "200 OK".to_owned(),
-            Ok(Err(e)) => format!("503 ({e})"),
-            Err(e) if e.is_panic() => {
+            Ok(Err(Failure::Chat(e))) => format!("503 ({e})"),
+            Ok(Err(Failure::Panicked)) => {
                 "500 (a processor panicked; the service keeps running)".to_owned()
             }
             Err(e) => format!("500 ({e})"),

@@ -1,12 +1,14 @@
 //! The chain model: the events of one request turned into a tree of spans,
 //! with each span's outcome, the spans still in flight (started, no terminal
-//! event yet) and the orphans (whose parent span is not in the chain).
+//! event yet), the orphans (whose parent span is not in the chain) and the
+//! problems found in the data (duplicate events, a span with two terminal
+//! events or a terminal timestamped before its start, parent cycles).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use crate::{Event, EventType, Outcome, SpanId, Timestamp};
+use crate::{ErrorPayload, Event, EventType, Outcome, SpanId, Timestamp};
 
 /// How bad an outcome is, for picking a request's worst one: a panic is
 /// worse than an error, an error worse than a cancellation, and that worse
@@ -53,6 +55,9 @@ pub struct Span {
     pub duration_us: Option<u64>,
     /// The `error_message` of its `error_occurred` event, if any.
     pub error_message: Option<String>,
+    /// The whole `ErrorPayload` of its `error_occurred` event, when the
+    /// payload is one (type, message, stack frames, input preview).
+    pub error: Option<ErrorPayload>,
     /// Its events, as indexes into [`Chain::events`], in time order.
     pub events: Vec<usize>,
     /// Its child spans, as indexes into [`Chain::spans`], in start order.
@@ -60,12 +65,72 @@ pub struct Span {
     /// Its parent span id is set but no such span is in the chain (a remote
     /// parent, or events lost or not yet written).
     pub orphan: bool,
+    /// It has a `response_sent` event: the request's own span, answered.
+    pub responded: bool,
+}
+
+/// Something wrong in a chain's events, reported rather than hidden (the
+/// tree is still built from what is there).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The same `event_id` appears more than once; the copies after the
+    /// first are left out of the chain.
+    DuplicateEvent {
+        /// The repeated id.
+        event_id: Uuid,
+        /// How many extra copies.
+        copies: usize,
+    },
+    /// A span has more than one terminal event (its outcome is the worst).
+    SeveralTerminals {
+        /// The span.
+        span_id: SpanId,
+        /// How many terminal events.
+        count: usize,
+    },
+    /// A span's terminal event is timestamped before its `_started` event
+    /// (clock skew, or a writer's bug); the span starts at the earlier one.
+    TerminalBeforeStart {
+        /// The span.
+        span_id: SpanId,
+    },
+    /// These spans' parent links form a cycle, so no root reaches them;
+    /// [`Chain::walk`] leaves them out.
+    ParentCycle {
+        /// The spans in or below the cycle.
+        span_ids: Vec<SpanId>,
+    },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::DuplicateEvent { event_id, copies } => {
+                write!(f, "event {event_id} is stored {} times", copies + 1)
+            }
+            Problem::SeveralTerminals { span_id, count } => {
+                write!(f, "span {span_id} has {count} terminal events")
+            }
+            Problem::TerminalBeforeStart { span_id } => {
+                write!(
+                    f,
+                    "span {span_id} ends before it starts (its terminal event is timestamped first)"
+                )
+            }
+            Problem::ParentCycle { span_ids } => {
+                let ids: Vec<String> = span_ids.iter().map(ToString::to_string).collect();
+                write!(f, "spans {} have parent links in a cycle", ids.join(", "))
+            }
+        }
+    }
 }
 
 impl Span {
-    /// Started, with no terminal event yet.
+    /// Started, with no terminal event yet. A request's own span ends with
+    /// its `response_sent` event.
     pub fn in_flight(&self) -> bool {
-        self.outcome.is_none()
+        self.outcome.is_none() && !self.responded
     }
 
     /// The processor, or the type of the span's first event when it has
@@ -104,6 +169,7 @@ pub struct Chain {
     events: Vec<Event>,
     spans: Vec<Span>,
     roots: Vec<usize>,
+    problems: Vec<Problem>,
 }
 
 impl Chain {
@@ -114,6 +180,7 @@ impl Chain {
         let correlation_id = events.first().map_or(Uuid::nil(), |e| e.correlation_id);
         events.retain(|e| e.correlation_id == correlation_id);
         events.sort_by_key(|e| e.timestamp);
+        let mut problems = dedup(&mut events);
         let mut index: HashMap<SpanId, usize> = HashMap::new();
         let mut spans: Vec<Span> = Vec::new();
         for (i, event) in events.iter().enumerate() {
@@ -133,12 +200,36 @@ impl Chain {
                 }
             }
         }
-        Chain {
+        problems.extend(span_problems(&events, &spans));
+        let mut chain = Chain {
             correlation_id,
             events,
             spans,
             roots,
+            problems,
+        };
+        let unreachable = chain.unreachable();
+        if !unreachable.is_empty() {
+            chain.problems.push(Problem::ParentCycle {
+                span_ids: unreachable,
+            });
         }
+        chain
+    }
+
+    /// The spans that no root reaches (their parent links form a cycle).
+    fn unreachable(&self) -> Vec<SpanId> {
+        let reached: HashSet<SpanId> = self.walk().map(|(_, s)| s.span_id).collect();
+        self.spans
+            .iter()
+            .map(|s| s.span_id)
+            .filter(|id| !reached.contains(id))
+            .collect()
+    }
+
+    /// What is wrong in the chain's events, in the order found.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
     }
 
     /// Splits events of several requests into one chain per correlation id,
@@ -239,9 +330,11 @@ impl Span {
             outcome: None,
             duration_us: None,
             error_message: None,
+            error: None,
             events: Vec::new(),
             children: Vec::new(),
             orphan: false,
+            responded: false,
         }
     }
 
@@ -257,12 +350,73 @@ impl Span {
             self.outcome = worst(self.outcome, event.outcome);
             self.duration_us = event.duration_us.or(self.duration_us);
         }
+        if event.event_type == EventType::ResponseSent {
+            self.responded = true;
+            if self.duration_us.is_none() {
+                self.duration_us = Some(event.timestamp.micros_since(self.start));
+            }
+        }
         if event.event_type == EventType::ErrorOccurred {
             self.error_message = event
                 .payload
                 .get("error_message")
                 .and_then(|m| m.as_str())
                 .map(str::to_owned);
+            self.error = serde_json::from_value(event.payload.clone().into()).ok();
         }
     }
+}
+
+/// Leaves out the repeated copies of an event id (keeping the first) and
+/// reports them.
+fn dedup(events: &mut Vec<Event>) -> Vec<Problem> {
+    let mut seen: HashMap<Uuid, usize> = HashMap::new();
+    events.retain(|e| {
+        let copies = seen.entry(e.event_id).or_insert(0);
+        *copies += 1;
+        *copies == 1
+    });
+    events
+        .iter()
+        .filter_map(|e| match seen.get(&e.event_id) {
+            Some(&n) if n > 1 => Some(Problem::DuplicateEvent {
+                event_id: e.event_id,
+                copies: n - 1,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Spans with several terminal events, or whose terminal event comes
+/// before their `_started` event.
+fn span_problems(events: &[Event], spans: &[Span]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for span in spans {
+        let terminals: Vec<usize> = span
+            .events
+            .iter()
+            .copied()
+            .filter(|&i| events[i].outcome.is_some())
+            .collect();
+        if terminals.len() > 1 {
+            problems.push(Problem::SeveralTerminals {
+                span_id: span.span_id,
+                count: terminals.len(),
+            });
+        }
+        let started = span
+            .events
+            .iter()
+            .copied()
+            .find(|&i| events[i].event_type.as_str().ends_with("_started"));
+        if let (Some(&first_end), Some(start)) = (terminals.first(), started)
+            && first_end < start
+        {
+            problems.push(Problem::TerminalBeforeStart {
+                span_id: span.span_id,
+            });
+        }
+    }
+    problems
 }

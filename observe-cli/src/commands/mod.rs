@@ -1,0 +1,67 @@
+//! The subcommands, one file each, and what they share: opening the store
+//! and reading a correlation id.
+
+pub mod export;
+pub mod import;
+pub mod maintain;
+pub mod stats;
+pub mod tail;
+pub mod trace;
+pub mod traces;
+
+use std::path::PathBuf;
+
+use observe::Timestamp;
+use observe::store::Store;
+use uuid::Uuid;
+
+use crate::args::Globals;
+use crate::error::CliError;
+
+/// One command with its plain options.
+pub enum Plan {
+    /// `observe tail`.
+    Tail(tail::Options),
+    /// `observe trace`.
+    Trace(trace::Target),
+    /// `observe traces`.
+    Traces(traces::Options),
+    /// `observe stats`, from this time on.
+    Stats(Option<Timestamp>),
+    /// `observe import FILE`.
+    Import(PathBuf),
+    /// `observe export`.
+    Export(export::Options),
+    /// `observe migrate`.
+    Migrate,
+    /// `observe retain`: delete what is older than this.
+    Retain(Timestamp),
+}
+
+/// Runs one command.
+pub async fn run(globals: &Globals, plan: Plan) -> Result<(), CliError> {
+    match plan {
+        Plan::Tail(options) => tail::exec(globals, &open(globals)?, options).await,
+        Plan::Trace(target) => trace::exec(globals, &open(globals)?, target).await,
+        Plan::Traces(options) => traces::exec(globals, &open(globals)?, options).await,
+        Plan::Stats(since) => stats::exec(globals, &open(globals)?, since).await,
+        Plan::Import(file) => import::exec(globals, &file).await,
+        Plan::Export(options) => export::exec(globals, &open(globals)?, options).await,
+        Plan::Migrate => maintain::migrate(globals),
+        Plan::Retain(older_than) => maintain::retain(globals, &open(globals)?, older_than).await,
+    }
+}
+
+/// Opens the existing store (reading never creates one).
+fn open(globals: &Globals) -> Result<Store, CliError> {
+    Ok(Store::open(&globals.store)?)
+}
+
+/// A correlation id from the command line.
+pub fn parse_correlation_id(text: &str) -> Result<Uuid, CliError> {
+    text.trim().parse().map_err(|_| {
+        CliError::usage(format!(
+            "`{text}` is not a correlation id: write a UUID such as 01938e5a-7b2c-7d4e-8f00-0123456789ac (`observe traces` lists them)"
+        ))
+    })
+}

@@ -1,0 +1,119 @@
+//! `observe tail [--follow]`: one line per event, oldest first, the latest
+//! `--lines` first; with `--follow`, new events (by `seq`) as they are
+//! written, until interrupted (SIGINT ends it cleanly).
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use observe::store::{Store, StoredEvent};
+use observe::{Event, Outcome};
+use uuid::Uuid;
+
+use crate::args::Globals;
+use crate::error::CliError;
+use crate::output::{Colour, Output, duration};
+use crate::scan;
+
+/// How often `--follow` asks the store for new events.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Which events to print.
+#[derive(Debug, Default)]
+pub struct Filter {
+    /// Only this event type.
+    pub event_type: Option<String>,
+    /// Only this processor.
+    pub processor: Option<String>,
+    /// Only this outcome.
+    pub outcome: Option<Outcome>,
+    /// Only this request.
+    pub correlation: Option<Uuid>,
+}
+
+impl Filter {
+    fn keeps(&self, event: &Event) -> bool {
+        self.event_type
+            .as_deref()
+            .is_none_or(|t| event.event_type.as_str() == t)
+            && self
+                .processor
+                .as_deref()
+                .is_none_or(|p| event.processor.as_deref() == Some(p))
+            && self.outcome.is_none_or(|o| event.outcome == Some(o))
+            && self.correlation.is_none_or(|c| event.correlation_id == c)
+    }
+}
+
+/// `observe tail`'s options.
+#[derive(Debug)]
+pub struct Options {
+    /// Keep printing.
+    pub follow: bool,
+    /// How many of the latest events to print first.
+    pub lines: usize,
+    /// Which events.
+    pub filter: Filter,
+}
+
+/// Prints the latest events, then (with `--follow`) the new ones.
+pub async fn exec(globals: &Globals, store: &Store, options: Options) -> Result<(), CliError> {
+    let out = &globals.output;
+    let mut latest = VecDeque::with_capacity(options.lines.min(10_000));
+    let mut seq = scan::each_after(store, 0, |stored| {
+        if options.filter.keeps(&stored.event) && options.lines > 0 {
+            if latest.len() == options.lines {
+                latest.pop_front();
+            }
+            latest.push_back(stored);
+        }
+        Ok(())
+    })
+    .await?;
+    for stored in &latest {
+        print(out, stored)?;
+    }
+    if !options.follow {
+        return Ok(());
+    }
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    loop {
+        tokio::select! {
+            _ = &mut interrupted => return Ok(()),
+            _ = tokio::time::sleep(POLL) => {}
+        }
+        seq = scan::each_after(store, seq, |stored| {
+            if options.filter.keeps(&stored.event) {
+                print(out, &stored)?;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+}
+
+fn print(out: &Output, stored: &StoredEvent) -> Result<(), CliError> {
+    let event = &stored.event;
+    if out.json {
+        let mut value = serde_json::to_value(event)
+            .map_err(|e| CliError::failed(format!("cannot write event {}: {e}", event.event_id)))?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("seq".to_owned(), stored.seq.into());
+        }
+        return Ok(out.json_line(&value)?);
+    }
+    let outcome = match event.outcome {
+        Some(_) => out.outcome(event.outcome, false, 9),
+        None => " ".repeat(9),
+    };
+    let took = event.duration_us.map_or(String::new(), duration);
+    let line = format!(
+        "{}  {}  {} {:<22} {:<12} {outcome} {took:>9}",
+        out.paint(Colour::Dim, &out.time(event.timestamp)),
+        event.correlation_id,
+        event.span_id,
+        event.event_type.as_str(),
+        event.processor.as_deref().unwrap_or("-"),
+    );
+    Ok(out.line(line.trim_end())?)
+}
