@@ -54,6 +54,8 @@ impl Frame {
 pub(crate) struct Follower {
     sender: broadcast::Sender<Arc<Frame>>,
     head: AtomicI64,
+    /// Set once the follower has caught up with the store the first time.
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 impl Follower {
@@ -63,6 +65,7 @@ impl Follower {
         Arc::new(Follower {
             sender,
             head: AtomicI64::new(0),
+            ready: tokio::sync::watch::Sender::new(false),
         })
     }
 
@@ -71,8 +74,13 @@ impl Follower {
         self.sender.subscribe()
     }
 
-    /// The last `seq` published.
-    pub(crate) fn head(&self) -> i64 {
+    /// The last `seq` published, once the follower has caught up with the
+    /// store (so that "from now on" does not start at an old event).
+    pub(crate) async fn head(&self) -> i64 {
+        let mut ready = self.ready.subscribe();
+        // An error means the follower is gone; the head is then as good as
+        // it gets.
+        let _ = ready.wait_for(|r| *r).await;
         self.head.load(Ordering::Acquire)
     }
 
@@ -94,6 +102,7 @@ impl Follower {
                     seq = tail.next_seq.max(seq);
                     self.head.store(seq, Ordering::Release);
                     if !more {
+                        self.ready.send_replace(true);
                         tokio::time::sleep(IDLE).await;
                     }
                 }

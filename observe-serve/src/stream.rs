@@ -78,11 +78,14 @@ pub(crate) async fn stream(
         return version_error(wanted);
     }
     let live = state.follower.subscribe();
-    let last = headers
+    let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .unwrap_or_else(|| state.follower.head());
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let last = match resume {
+        Some(seq) => seq,
+        None => state.follower.head().await,
+    };
     state.metrics.client_joined();
     let client = Client {
         _guard: ClientGuard(state.clone()),
