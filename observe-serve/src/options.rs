@@ -1,0 +1,67 @@
+//! What `observe serve` is told: the store, the address, the token.
+
+use std::net::SocketAddr;
+
+use observe_store::StoreUrl;
+
+use crate::ServeError;
+
+/// The address served when none is given.
+pub const DEFAULT_BIND: &str = "127.0.0.1:7878";
+
+/// The environment variable that may hold the token.
+pub const TOKEN_ENV: &str = "OBSERVE_TOKEN";
+
+/// How to serve: a plain value, filled in by the CLI.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// The store to read.
+    pub store: StoreUrl,
+    /// Where to listen; loopback unless a token is set.
+    pub bind: SocketAddr,
+    /// The bearer token every route but `/metrics` then requires.
+    pub token: Option<String>,
+    /// Origins allowed to call the API from a browser (CORS); none by
+    /// default.
+    pub cors_origins: Vec<String>,
+}
+
+impl ServeOptions {
+    /// The store on [`DEFAULT_BIND`], no token, no CORS.
+    pub fn new(store: StoreUrl) -> ServeOptions {
+        ServeOptions {
+            store,
+            bind: SocketAddr::from(([127, 0, 0, 1], 7878)),
+            token: None,
+            cors_origins: Vec::new(),
+        }
+    }
+
+    /// Takes the token from [`TOKEN_ENV`] when none was given.
+    pub fn token_from_env(mut self) -> ServeOptions {
+        if self.token.is_none() {
+            self.token = std::env::var(TOKEN_ENV).ok().filter(|t| !t.is_empty());
+        }
+        self
+    }
+
+    /// Refuses a non-loopback bind without a token, and an empty token.
+    ///
+    /// ```
+    /// use observe_serve::{ServeError, ServeOptions};
+    ///
+    /// let mut options = ServeOptions::new("sqlite://events.db".parse()?);
+    /// options.bind = "0.0.0.0:7878".parse().unwrap();
+    /// assert!(matches!(options.validate(), Err(ServeError::TokenRequired(_))));
+    /// options.token = Some("s3cret".into());
+    /// assert!(options.validate().is_ok());
+    /// # Ok::<(), observe_serve::ServeError>(())
+    /// ```
+    pub fn validate(&self) -> Result<(), ServeError> {
+        match &self.token {
+            Some(token) if token.is_empty() => Err(ServeError::EmptyToken),
+            None if !self.bind.ip().is_loopback() => Err(ServeError::TokenRequired(self.bind)),
+            _ => Ok(()),
+        }
+    }
+}

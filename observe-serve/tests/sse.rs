@@ -1,0 +1,116 @@
+//! The live stream over a real connection: events after connecting,
+//! exactly the missed ones after a reconnect with `Last-Event-ID`, filters,
+//! version negotiation, and 100 clients with one that never reads.
+
+mod common;
+
+use common::{SseClient, correlation_id, start};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnecting_with_last_event_id_gets_exactly_the_missed_events() {
+    let server = start("reconnect", None).await;
+    server.write(3).await; // before connecting: not sent
+    let mut client = SseClient::connect(&server.url("/api/v1/stream"), &[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let live = server.write(5).await;
+    let got = client.take(5).await;
+    assert_eq!(got.iter().map(correlation_id).collect::<Vec<_>>(), live);
+    assert!(got.iter().all(|m| m.event.as_deref() == Some("message_received")));
+    let last = got.last().unwrap().id.clone().unwrap();
+    drop(client);
+
+    let missed = server.write(7).await;
+    let mut again =
+        SseClient::connect(&server.url("/api/v1/stream"), &[("Last-Event-ID", &last)]).await;
+    let replayed = again.take(7).await;
+    assert_eq!(replayed.iter().map(correlation_id).collect::<Vec<_>>(), missed);
+    let after = server.write(2).await;
+    let live_again = again.take(2).await;
+    assert_eq!(live_again.iter().map(correlation_id).collect::<Vec<_>>(), after);
+    let ids: Vec<i64> = replayed
+        .iter()
+        .chain(&live_again)
+        .map(|m| m.id.as_ref().unwrap().parse().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "increasing ids, no duplicate: {ids:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_leave_out_other_requests() {
+    let server = start("filters", None).await;
+    let ids = server.write(4).await;
+    let wanted = ids[2].to_string();
+    let url = server.url(&format!("/api/v1/stream?correlation_id={wanted}"));
+    let mut client = SseClient::connect(&url, &[("Last-Event-ID", "0")]).await;
+    let got = client.take(1).await;
+    assert_eq!(correlation_id(&got[0]), ids[2]);
+    let request = server.write_request("x").await;
+    let url = server.url("/api/v1/stream?outcome=error");
+    let mut errors = SseClient::connect(&url, &[("Last-Event-ID", "0")]).await;
+    let got = errors.take(1).await;
+    assert_eq!(correlation_id(&got[0]), request);
+    assert_eq!(got[0].event.as_deref(), Some("llm_complete"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_schema_version_is_a_406_with_a_json_body() {
+    let server = start("version", None).await;
+    let (status, body) = common::get(&server.url("/api/v1/stream?schema_version=99"), &[]).await;
+    assert_eq!(status.as_u16(), 406);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["requested"], 99);
+    assert_eq!(body["supported"], serde_json::json!([observe_core::SCHEMA_VERSION]));
+    let (status, _) =
+        common::get(&server.url("/api/v1/stream"), &[("Observe-Schema-Version", "2")]).await;
+    assert_eq!(status.as_u16(), 406);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_clients_one_stuck_every_reader_gets_every_event_in_order() {
+    const EVENTS: usize = 50_000;
+    let server = start("fanout", None).await;
+    let url = server.url("/api/v1/stream");
+    // The stuck client: connected, never read.
+    let mut stuck = SseClient::connect(&url, &[]).await;
+    let mut readers = Vec::new();
+    for _ in 0..99 {
+        let mut client = SseClient::connect(&url, &[]).await;
+        readers.push(tokio::spawn(async move {
+            let mut seqs = Vec::with_capacity(EVENTS);
+            let mut lagged = 0;
+            while seqs.len() < EVENTS {
+                let m = tokio::time::timeout(std::time::Duration::from_secs(60), client.next())
+                    .await
+                    .expect("an event within 60 s")
+                    .expect("open");
+                match m.event.as_deref() {
+                    Some("lagged") => lagged += 1,
+                    _ => seqs.push(m.id.unwrap().parse::<i64>().unwrap()),
+                }
+            }
+            (seqs, lagged)
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for _ in 0..EVENTS / 1000 {
+        server.write(1000).await;
+    }
+    for reader in readers {
+        let (seqs, _lagged) = reader.await.unwrap();
+        assert_eq!(seqs.len(), EVENTS);
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order, no duplicate");
+    }
+    // Now the stuck client reads: it is told it lagged, then resynchronised
+    // from the store, so it too ends with every event.
+    let mut seqs = Vec::new();
+    let mut lagged = 0;
+    while seqs.len() < EVENTS {
+        let m = stuck.take(1).await.remove(0);
+        match m.event.as_deref() {
+            Some("lagged") => lagged += 1,
+            _ => seqs.push(m.id.unwrap().parse::<i64>().unwrap()),
+        }
+    }
+    assert!(lagged >= 1, "the stuck client was told it lagged");
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+}
