@@ -129,7 +129,10 @@ fn local_offset_secs(unix_secs: i64) -> i64 {
         return 0;
     }
     // SAFETY: localtime_r returned non-null, so `tm` is initialised.
-    i64::from(unsafe { tm.assume_init() }.tm_gmtoff)
+    // (`tm_gmtoff` is a c_long: 64 bits here, 32 on some targets.)
+    #[allow(clippy::useless_conversion)]
+    let offset = i64::from(unsafe { tm.assume_init() }.tm_gmtoff);
+    offset
 }
 
 #[cfg(not(unix))]

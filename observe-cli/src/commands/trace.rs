@@ -167,10 +167,10 @@ fn text(out: &Output, chain: &Chain) -> std::io::Result<()> {
 
 fn label(chain: &Chain, depth: usize, span: &Span) -> String {
     let mut text = format!("{}{}", "  ".repeat(depth), span.label(chain));
-    if span.orphan {
-        if let Some(parent) = span.parent_span_id {
-            text += &format!(" (orphan: parent {parent} not in the chain)");
-        }
+    if span.orphan
+        && let Some(parent) = span.parent_span_id
+    {
+        text += &format!(" (orphan: parent {parent} not in the chain)");
     }
     text
 }

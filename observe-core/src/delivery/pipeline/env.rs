@@ -147,7 +147,7 @@ mod tests {
             ("OBSERVE_QUEUE_CAPACITY", "0"),
             ("OBSERVE_DISABLED", "maybe"),
         ] {
-            let error = with(&[(name, value)]).err().expect("refused");
+            let error = with(&[(name, value)]).expect_err("refused");
             assert_eq!(error.name, name);
             let text = error.to_string();
             assert!(text.contains(&format!("{name}=\"{value}\"")), "{text}");
