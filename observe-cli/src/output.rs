@@ -129,6 +129,7 @@ fn local_offset_secs(unix_secs: i64) -> i64 {
         return 0;
     }
     // SAFETY: localtime_r returned non-null, so `tm` is initialised.
+    #[allow(clippy::useless_conversion)] // tm_gmtoff is 32 bits on some targets
     i64::from(unsafe { tm.assume_init() }.tm_gmtoff)
 }
 

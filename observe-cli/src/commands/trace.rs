@@ -173,10 +173,8 @@ fn text(out: &Output, chain: &Chain) -> std::io::Result<()> {
 
 fn label(chain: &Chain, depth: usize, span: &Span) -> String {
     let mut text = format!("{}{}", "  ".repeat(depth), span.label(chain));
-    if span.orphan {
-        if let Some(parent) = span.parent_span_id {
-            text += &format!(" (orphan: parent {parent} not in the chain)");
-        }
+    if let (true, Some(parent)) = (span.orphan, span.parent_span_id) {
+        text += &format!(" (orphan: parent {parent} not in the chain)");
     }
     text
 }
