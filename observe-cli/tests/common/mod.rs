@@ -1,0 +1,364 @@
+//! What the command tests share: a fixture of three requests (one fine,
+//! one failed, one with every oddity a chain can have) as JSONL lines,
+//! stores holding it, the real `observe` binary, and snapshot files.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The fine request.
+pub const OK: &str = "01938e5a-7b2c-7d4e-8f00-00000000000a";
+/// The request whose translation failed.
+pub const FAILED: &str = "01938e5a-7b2c-7d4e-8f00-00000000000b";
+/// The request with an in-flight span, an orphan, a duplicate event, an
+/// unknown event type and a terminal written before its start.
+pub const ODD: &str = "01938e5a-7b2c-7d4e-8f00-00000000000c";
+
+/// One event as a JSONL line: `n` makes the event id, `ms` the time after
+/// 2026-11-27T11:14:15Z.
+#[allow(clippy::too_many_arguments)]
+fn line(
+    n: u32,
+    event_type: &str,
+    cid: &str,
+    span: &str,
+    parent: Option<&str>,
+    processor: Option<&str>,
+    ms: u32,
+    end: Option<(&str, u64)>,
+    payload: &str,
+) -> String {
+    let parent = parent.map_or("null".to_owned(), |p| format!("\"{p}\""));
+    let processor = processor.map_or("null".to_owned(), |p| format!("\"{p}\""));
+    let (outcome, duration) = end.map_or(("null".to_owned(), "null".to_owned()), |(o, d)| {
+        (format!("\"{o}\""), d.to_string())
+    });
+    format!(
+        "{{\"schema_version\":1,\"event_id\":\"01938e5a-7b2c-7d4e-8f00-{n:012}\",\"event_type\":\"{event_type}\",\
+\"timestamp\":\"2026-11-27T11:14:{:02}.{:06}Z\",\"correlation_id\":\"{cid}\",\"span_id\":\"{span}\",\
+\"parent_span_id\":{parent},\"processor\":{processor},\"duration_us\":{duration},\"outcome\":{outcome},\
+\"payload\":{payload}}}",
+        15 + ms / 1000,
+        (ms % 1000) * 1000
+    )
+}
+
+const ROOT_A: &str = "000000000000a000";
+const ROOT_B: &str = "000000000000b000";
+const ROOT_C: &str = "000000000000c000";
+
+/// The fixture's lines, in the order a writer might have appended them.
+pub fn fixture_lines() -> Vec<String> {
+    let frames =
+        r#"["translate (examples/chat_pipeline.rs:97)","handle (examples/chat_pipeline.rs:120)"]"#;
+    let error = format!(
+        r#"{{"error_type":"UnsupportedLanguage","error_message":"no translation model for `tlh`","stack_frames":{frames},"stack_frames_omitted":0,"processor":"translation","input_preview":"tlh"}}"#
+    );
+    vec![
+        line(
+            1,
+            "message_received",
+            OK,
+            ROOT_A,
+            None,
+            None,
+            0,
+            None,
+            r#"{"channel":"web"}"#,
+        ),
+        line(
+            2,
+            "intent_started",
+            OK,
+            "000000000000a001",
+            Some(ROOT_A),
+            Some("intent"),
+            1,
+            None,
+            "{}",
+        ),
+        line(
+            3,
+            "intent_classified",
+            OK,
+            "000000000000a001",
+            Some(ROOT_A),
+            Some("intent"),
+            3,
+            Some(("ok", 2_000)),
+            "{}",
+        ),
+        line(
+            4,
+            "retrieval_started",
+            OK,
+            "000000000000a002",
+            Some(ROOT_A),
+            Some("retrieval"),
+            4,
+            None,
+            "{}",
+        ),
+        line(
+            5,
+            "retrieval_complete",
+            OK,
+            "000000000000a002",
+            Some(ROOT_A),
+            Some("retrieval"),
+            10,
+            Some(("ok", 6_000)),
+            "{}",
+        ),
+        line(
+            6,
+            "response_sent",
+            OK,
+            ROOT_A,
+            None,
+            None,
+            12,
+            None,
+            r#"{"status":200}"#,
+        ),
+        line(
+            7,
+            "message_received",
+            FAILED,
+            ROOT_B,
+            None,
+            None,
+            100,
+            None,
+            "{}",
+        ),
+        line(
+            8,
+            "translation_started",
+            FAILED,
+            "000000000000b001",
+            Some(ROOT_B),
+            Some("translation"),
+            101,
+            None,
+            "{}",
+        ),
+        line(
+            9,
+            "error_occurred",
+            FAILED,
+            "000000000000b001",
+            Some(ROOT_B),
+            Some("translation"),
+            102,
+            Some(("error", 1_000)),
+            &error,
+        ),
+        line(
+            10,
+            "response_sent",
+            FAILED,
+            ROOT_B,
+            None,
+            None,
+            104,
+            None,
+            r#"{"status":503}"#,
+        ),
+        line(
+            11,
+            "message_received",
+            ODD,
+            ROOT_C,
+            None,
+            None,
+            200,
+            None,
+            "{}",
+        ),
+        // The terminal is written before its started event.
+        line(
+            13,
+            "retrieval_complete",
+            ODD,
+            "000000000000c001",
+            Some(ROOT_C),
+            Some("retrieval"),
+            206,
+            Some(("ok", 5_000)),
+            "{}",
+        ),
+        line(
+            12,
+            "retrieval_started",
+            ODD,
+            "000000000000c001",
+            Some(ROOT_C),
+            Some("retrieval"),
+            201,
+            None,
+            "{}",
+        ),
+        // In flight: no terminal event.
+        line(
+            14,
+            "llm_started",
+            ODD,
+            "000000000000c002",
+            Some(ROOT_C),
+            Some("llm"),
+            207,
+            None,
+            "{}",
+        ),
+        // An orphan: its parent span is nowhere.
+        line(
+            15,
+            "intent_started",
+            ODD,
+            "000000000000c003",
+            Some("00000000deadbeef"),
+            Some("intent"),
+            202,
+            None,
+            "{}",
+        ),
+        line(
+            16,
+            "intent_classified",
+            ODD,
+            "000000000000c003",
+            Some("00000000deadbeef"),
+            Some("intent"),
+            203,
+            Some(("ok", 1_000)),
+            "{}",
+        ),
+        // A type this version does not know.
+        line(
+            17,
+            "rerank_started",
+            ODD,
+            "000000000000c004",
+            Some(ROOT_C),
+            Some("rerank"),
+            208,
+            None,
+            "{}",
+        ),
+        // A duplicate (a replayed batch): only a JSONL file keeps it.
+        line(
+            11,
+            "message_received",
+            ODD,
+            ROOT_C,
+            None,
+            None,
+            200,
+            None,
+            "{}",
+        ),
+    ]
+}
+
+/// A fresh directory for one test.
+pub fn temp_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("observe-cli-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes the fixture as a JSONL file in `dir`.
+pub fn fixture_file(dir: &Path) -> PathBuf {
+    let path = dir.join("events.jsonl");
+    std::fs::write(&path, fixture_lines().join("\n") + "\n").unwrap();
+    path
+}
+
+/// Runs the real `observe` binary with `args` against `store` (colour off:
+/// the output is a pipe; `NO_COLOR` set as well).
+pub fn observe(store: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_observe"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("OBSERVE_STORE")
+        .output()
+        .expect("the observe binary runs")
+}
+
+/// The standard output of a run that must succeed.
+pub fn ok(store: &str, args: &[&str]) -> String {
+    let out = observe(store, args);
+    assert!(
+        out.status.success(),
+        "observe {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Each line of `text` as JSON.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+/// Compares `actual` with `tests/snapshots/NAME.txt`; with
+/// `UPDATE_SNAPSHOTS=1`, writes it instead.
+pub fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/{name}.txt"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}: run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert_eq!(actual, expected, "snapshot {name} differs");
+}
+
+/// The test server's admin URL (`OBSERVE_TEST_POSTGRES_URL`, set by
+/// scripts/test-postgres.sh); without it the test says it is skipped, and
+/// fails when `CI` is set.
+pub fn postgres_database(test: &str) -> Option<String> {
+    let admin = match std::env::var("OBSERVE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var_os("CI").is_some() => {
+            panic!(
+                "{test}: OBSERVE_TEST_POSTGRES_URL is not set, and CI must run the PostgreSQL tests"
+            )
+        }
+        _ => {
+            eprintln!(
+                "{test}: SKIPPED, OBSERVE_TEST_POSTGRES_URL is not set (run through scripts/test-postgres.sh run ...)"
+            );
+            return None;
+        }
+    };
+    let name = format!("observe_cli_{test}_{}", std::process::id());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .expect("the test server accepts connections");
+        tokio::spawn(connection);
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            client.batch_execute(&sql).await.expect("a test database");
+        }
+    });
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
+    Some(format!("{base}/{name}"))
+}
