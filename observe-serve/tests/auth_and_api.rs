@@ -14,7 +14,10 @@ async fn a_non_loopback_bind_without_a_token_refuses_to_start() {
     let error = serve(options).await.unwrap_err();
     assert!(matches!(error, ServeError::TokenRequired(_)));
     let message = error.to_string();
-    assert!(message.contains("--token") && message.contains("OBSERVE_TOKEN"), "{message}");
+    assert!(
+        message.contains("--token") && message.contains("OBSERVE_TOKEN"),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,9 +29,17 @@ async fn with_a_token_requests_without_it_get_401() {
         let (status, _) = get(&server.url(path), &[("Authorization", "Bearer wrong")]).await;
         assert_eq!(status.as_u16(), 401, "{path} with a wrong token");
     }
-    let (status, _) = get(&server.url("/api/v1/traces"), &[("Authorization", "Bearer s3cret")]).await;
+    let (status, _) = get(
+        &server.url("/api/v1/traces"),
+        &[("Authorization", "Bearer s3cret")],
+    )
+    .await;
     assert_eq!(status.as_u16(), 200);
-    let (status, _) = get(&server.url("/api/v1/stats"), &[("Cookie", "observe_token=s3cret")]).await;
+    let (status, _) = get(
+        &server.url("/api/v1/stats"),
+        &[("Cookie", "observe_token=s3cret")],
+    )
+    .await;
     assert_eq!(status.as_u16(), 200);
     let (status, _) = get(&server.url("/metrics"), &[]).await;
     assert_eq!(status.as_u16(), 200, "/metrics needs no token");
@@ -50,7 +61,11 @@ async fn traces_and_chain_json() {
     assert_eq!(spans[0]["depth"], 0);
     assert_eq!(spans[1]["depth"], 1);
     assert!(spans.iter().any(|s| s["outcome"] == "error"));
-    let (status, _) = get(&server.url(&format!("/api/v1/traces/{}", uuid::Uuid::nil())), &[]).await;
+    let (status, _) = get(
+        &server.url(&format!("/api/v1/traces/{}", uuid::Uuid::nil())),
+        &[],
+    )
+    .await;
     assert_eq!(status.as_u16(), 404);
     let (status, _) = get(&server.url("/api/v1/traces?outcome=fine"), &[]).await;
     assert_eq!(status.as_u16(), 400);
@@ -81,13 +96,25 @@ async fn metrics_parse_as_prometheus_text() {
                 _ => f64::NAN,
             })
     };
-    assert_eq!(value("observe_events_total", ("outcome", "error")), Some(1.0));
-    assert_eq!(value("observe_events_total", ("event_type", "message_received")), Some(1.0));
+    assert_eq!(
+        value("observe_events_total", ("outcome", "error")),
+        Some(1.0)
+    );
+    assert_eq!(
+        value("observe_events_total", ("event_type", "message_received")),
+        Some(1.0)
+    );
     let llm = samples
         .iter()
-        .find(|s| s.metric == "observe_processor_duration_seconds" && s.labels.get("processor") == Some("llm"))
+        .find(|s| {
+            s.metric == "observe_processor_duration_seconds"
+                && s.labels.get("processor") == Some("llm")
+        })
         .expect("an llm histogram");
     assert!(matches!(llm.value, prometheus_parse::Value::Histogram(_)));
-    let clients = samples.iter().find(|s| s.metric == "observe_stream_clients").unwrap();
+    let clients = samples
+        .iter()
+        .find(|s| s.metric == "observe_stream_clients")
+        .unwrap();
     assert!(matches!(clients.value, prometheus_parse::Value::Gauge(v) if v >= 1.0));
 }

@@ -15,7 +15,10 @@ async fn reconnecting_with_last_event_id_gets_exactly_the_missed_events() {
     let live = server.write(5).await;
     let got = client.take(5).await;
     assert_eq!(got.iter().map(correlation_id).collect::<Vec<_>>(), live);
-    assert!(got.iter().all(|m| m.event.as_deref() == Some("message_received")));
+    assert!(
+        got.iter()
+            .all(|m| m.event.as_deref() == Some("message_received"))
+    );
     let last = got.last().unwrap().id.clone().unwrap();
     drop(client);
 
@@ -23,16 +26,25 @@ async fn reconnecting_with_last_event_id_gets_exactly_the_missed_events() {
     let mut again =
         SseClient::connect(&server.url("/api/v1/stream"), &[("Last-Event-ID", &last)]).await;
     let replayed = again.take(7).await;
-    assert_eq!(replayed.iter().map(correlation_id).collect::<Vec<_>>(), missed);
+    assert_eq!(
+        replayed.iter().map(correlation_id).collect::<Vec<_>>(),
+        missed
+    );
     let after = server.write(2).await;
     let live_again = again.take(2).await;
-    assert_eq!(live_again.iter().map(correlation_id).collect::<Vec<_>>(), after);
+    assert_eq!(
+        live_again.iter().map(correlation_id).collect::<Vec<_>>(),
+        after
+    );
     let ids: Vec<i64> = replayed
         .iter()
         .chain(&live_again)
         .map(|m| m.id.as_ref().unwrap().parse().unwrap())
         .collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "increasing ids, no duplicate: {ids:?}");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "increasing ids, no duplicate: {ids:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,9 +71,15 @@ async fn an_unknown_schema_version_is_a_406_with_a_json_body() {
     assert_eq!(status.as_u16(), 406);
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["requested"], 99);
-    assert_eq!(body["supported"], serde_json::json!([observe_core::SCHEMA_VERSION]));
-    let (status, _) =
-        common::get(&server.url("/api/v1/stream"), &[("Observe-Schema-Version", "2")]).await;
+    assert_eq!(
+        body["supported"],
+        serde_json::json!([observe_core::SCHEMA_VERSION])
+    );
+    let (status, _) = common::get(
+        &server.url("/api/v1/stream"),
+        &[("Observe-Schema-Version", "2")],
+    )
+    .await;
     assert_eq!(status.as_u16(), 406);
 }
 
@@ -98,7 +116,10 @@ async fn a_hundred_clients_one_stuck_every_reader_gets_every_event_in_order() {
     for reader in readers {
         let (seqs, _lagged) = reader.await.unwrap();
         assert_eq!(seqs.len(), EVENTS);
-        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order, no duplicate");
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "in order, no duplicate"
+        );
     }
     // Now the stuck client reads: it is told it lagged, then resynchronised
     // from the store, so it too ends with every event.

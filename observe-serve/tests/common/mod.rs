@@ -51,7 +51,12 @@ pub async fn start(name: &str, token: Option<&str>) -> Harness {
         .await
         .unwrap();
     });
-    Harness { addr, sink, dir, _stop: stop }
+    Harness {
+        addr,
+        sink,
+        dir,
+        _stop: stop,
+    }
 }
 
 impl Harness {
@@ -108,7 +113,10 @@ pub async fn get(url: &str, headers: &[(&str, &str)]) -> (StatusCode, String) {
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
-    let response = client().request(request.body(Empty::new()).unwrap()).await.unwrap();
+    let response = client()
+        .request(request.body(Empty::new()).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8_lossy(&body).into_owned())
@@ -134,9 +142,15 @@ impl SseClient {
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
-        let response = client().request(request.body(Empty::new()).unwrap()).await.unwrap();
+        let response = client()
+            .request(request.body(Empty::new()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        SseClient { body: response.into_body(), buffer: String::new() }
+        SseClient {
+            body: response.into_body(),
+            buffer: String::new(),
+        }
     }
 
     /// The next event (keep-alive comments skipped); `None` at the end.
@@ -144,7 +158,11 @@ impl SseClient {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let mut message = SseMessage { id: None, event: None, data: String::new() };
+                let mut message = SseMessage {
+                    id: None,
+                    event: None,
+                    data: String::new(),
+                };
                 let mut any = false;
                 for line in block.lines() {
                     if let Some(v) = line.strip_prefix("id:") {
