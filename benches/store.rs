@@ -11,15 +11,14 @@
 use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
+use observe::Config;
 use observe::sink::{JsonlSink, Sink};
 use observe::store::{EventStore, SqliteSink, SqliteStore, TraceFilter};
-use observe::{Config, CorrelationContext, Event, EventType, Outcome, Timestamp};
 
 mod common;
 
 const EVENTS: u64 = 20_000;
 const STORE_EVENTS: usize = 1_000_000;
-const CHAIN: usize = 50;
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("observe-bench-store-{}", std::process::id()));
@@ -72,59 +71,6 @@ fn throughput(c: &mut Criterion) {
     }
 }
 
-/// Requests of 50 events each (24 spans, one in ten failing), a million
-/// events in all; returns a sample of the requests' ids.
-fn fill(sink: &impl Sink) -> Vec<uuid::Uuid> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut ids = Vec::new();
-    let mut batch = Vec::with_capacity(10_000);
-    let start = Timestamp::now().unix_micros() - 86_400_000_000;
-    for r in 0..STORE_EVENTS / CHAIN {
-        let root = CorrelationContext::new_root();
-        let t0 = start + r as i64 * 4_000;
-        let at = |i: usize| Timestamp::from_unix_micros(t0 + i as i64 * 50).expect("in range");
-        let mut event = Event::new(EventType::MessageReceived, &root);
-        event.timestamp = at(0);
-        batch
-            .push(event.with_payload(
-                serde_json::json!({ "channel": "web", "text": "where is my order" }),
-            ));
-        for s in 0..(CHAIN - 2) / 2 {
-            let span = root.child();
-            let mut started =
-                Event::new(EventType::RetrievalStarted, &span).with_processor("retrieval");
-            started.timestamp = at(1 + 2 * s);
-            let outcome = if r % 10 == 0 && s == 3 {
-                Outcome::Error
-            } else {
-                Outcome::Ok
-            };
-            let mut done = Event::new(EventType::RetrievalComplete, &span)
-                .with_processor("retrieval")
-                .with_outcome(outcome, 40)
-                .with_payload(serde_json::json!({ "documents": s }));
-            done.timestamp = at(2 + 2 * s);
-            batch.push(started);
-            batch.push(done);
-        }
-        let mut sent = Event::new(EventType::ResponseSent, &root);
-        sent.timestamp = at(CHAIN - 1);
-        batch.push(sent.with_payload(serde_json::json!({ "status": 200 })));
-        if r % 97 == 0 {
-            ids.push(root.correlation_id);
-        }
-        if batch.len() >= 10_000 {
-            runtime.block_on(sink.write_batch(&batch)).expect("fills");
-            batch.clear();
-        }
-    }
-    runtime.block_on(sink.write_batch(&batch)).expect("fills");
-    ids
-}
-
 fn queries_on(c: &mut Criterion, name: &str, store: &impl EventStore, ids: &[uuid::Uuid]) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -136,7 +82,7 @@ fn queries_on(c: &mut Criterion, name: &str, store: &impl EventStore, ids: &[uui
         b.iter(|| {
             let id = *next.next().expect("ids");
             let chain = runtime.block_on(store.chain(id)).expect("reads");
-            assert_eq!(chain.events().len(), CHAIN);
+            assert_eq!(chain.events().len(), common::requests::CHAIN);
         })
     });
     group.bench_function(format!("{name}_traces_page_100"), |b| {
@@ -161,7 +107,7 @@ fn queries_on(c: &mut Criterion, name: &str, store: &impl EventStore, ids: &[uui
 fn queries(c: &mut Criterion) {
     let path = scratch("million.db");
     let started = Instant::now();
-    let ids = fill(&SqliteSink::open(&path).expect("opens"));
+    let ids = common::requests::fill(&SqliteSink::open(&path).expect("opens"), STORE_EVENTS);
     println!(
         "filled SQLite with {STORE_EVENTS} events in {:.1?}",
         started.elapsed()
@@ -170,7 +116,10 @@ fn queries(c: &mut Criterion) {
     #[cfg(feature = "postgres")]
     if let Some(url) = common::postgres_database("observe_bench_million") {
         let started = Instant::now();
-        let ids = fill(&observe::store::PostgresSink::connect(&url).expect("connects"));
+        let ids = common::requests::fill(
+            &observe::store::PostgresSink::connect(&url).expect("connects"),
+            STORE_EVENTS,
+        );
         println!(
             "filled PostgreSQL with {STORE_EVENTS} events in {:.1?}",
             started.elapsed()

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod requests;
 pub mod shapes;
 
 use std::hint::black_box;

@@ -9,7 +9,7 @@ use observe_core::read::reader::TypeLookup;
 use observe_core::{Event, Timestamp};
 use uuid::Uuid;
 
-use crate::query::{EventStore, Page, ProcessorStats, Tail, TraceFilter, TraceSummary};
+use crate::query::{EventCount, EventStore, Page, ProcessorStats, Tail, TraceFilter, TraceSummary};
 use crate::{JsonlStore, StoreError, StoreUrl};
 
 /// The store a URL names, for reading.
@@ -159,6 +159,18 @@ impl EventStore for Store {
 
     async fn after(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
         dispatch!(self, s => s.after(seq, limit).await)
+    }
+
+    async fn before(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
+        dispatch!(self, s => s.before(seq, limit).await)
+    }
+
+    async fn event_counts(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<EventCount>, StoreError> {
+        dispatch!(self, s => s.event_counts(from, to).await)
     }
 
     async fn processor_stats(

@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::query::{
-    EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
+    EventCount, EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
 };
-use crate::summary::{StatsAcc, TraceAcc, page};
+use crate::summary::{StatsAcc, TraceAcc, page, parse_outcome};
 
 /// A JSONL file of events, as a read-only store (for files written by
 /// [`JsonlSink`](observe_core::delivery::sink::JsonlSink) or copied from
@@ -184,6 +184,46 @@ impl EventStore for JsonlStore {
             last.max(seq)
         };
         Ok(Tail { events, next_seq })
+    }
+
+    async fn before(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
+        let (all, _) = self.read_lines()?;
+        let limit = limit.max(1);
+        let events: Vec<StoredEvent> = all
+            .into_iter()
+            .rev()
+            .filter(|e| e.seq < seq)
+            .take(limit)
+            .collect();
+        // Skipped lines below the last event read are looked at again by
+        // the next call, and skipped again: harmless.
+        let next_seq = events.last().map_or(seq, |e| e.seq);
+        Ok(Tail { events, next_seq })
+    }
+
+    async fn event_counts(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<EventCount>, StoreError> {
+        let mut counts: BTreeMap<(String, Option<&'static str>), u64> = BTreeMap::new();
+        for event in self.events()? {
+            if from.is_none_or(|f| event.timestamp >= f) && to.is_none_or(|t| event.timestamp < t) {
+                let key = (
+                    event.event_type.as_str().to_owned(),
+                    event.outcome.map(Outcome::as_str),
+                );
+                *counts.entry(key).or_default() += 1;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((event_type, outcome), count)| EventCount {
+                event_type,
+                outcome: parse_outcome(outcome),
+                count,
+            })
+            .collect())
     }
 
     async fn processor_stats(

@@ -47,7 +47,8 @@ pub use jsonl::JsonlStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresSink, PostgresStore};
 pub use query::{
-    Cursor, EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
+    Cursor, EventCount, EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter,
+    TraceSummary,
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteSink, SqliteStore};

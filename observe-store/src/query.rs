@@ -22,14 +22,31 @@ pub struct StoredEvent {
     pub event: Event,
 }
 
-/// The events after a sequence number, for tailing.
+/// A run of events next to a sequence number: after it, for tailing
+/// ([`EventStore::after`]), or before it, newest first, for reading back
+/// from the end ([`EventStore::before`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tail {
-    /// The events read, in `seq` order (unknown types skipped).
+    /// The events read, in the direction of the call (unknown types
+    /// skipped).
     pub events: Vec<StoredEvent>,
-    /// The `seq` to pass to the next call: the last row looked at,
-    /// including skipped ones.
+    /// The `seq` to pass to the next call in the same direction: the last
+    /// row looked at, including skipped ones. Equal to the `seq` passed in
+    /// when there was nothing more to read.
     pub next_seq: i64,
+}
+
+/// How many events of one type and outcome a time range holds, as counted
+/// by [`EventStore::event_counts`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventCount {
+    /// The event type's wire name, as stored (types this reader does not
+    /// know are counted too: counting decodes nothing).
+    pub event_type: String,
+    /// The outcome (terminal events), or `None`.
+    pub outcome: Option<Outcome>,
+    /// How many.
+    pub count: u64,
 }
 
 /// A request at a glance, as listed by [`EventStore::traces`].
@@ -209,6 +226,8 @@ pub struct ProcessorStats {
     pub p50_us: u64,
     /// 90th percentile.
     pub p90_us: u64,
+    /// 95th percentile.
+    pub p95_us: u64,
     /// 99th percentile.
     pub p99_us: u64,
     /// Longest.
@@ -240,6 +259,23 @@ pub trait EventStore: Send + Sync {
         seq: i64,
         limit: usize,
     ) -> impl Future<Output = Result<Tail, StoreError>> + Send;
+
+    /// Up to `limit` events with a `seq` lower than `seq`, newest first:
+    /// `before(i64::MAX, n)` reads the latest `n`. Continue with the
+    /// returned [`Tail::next_seq`] to read further back.
+    fn before(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Tail, StoreError>> + Send;
+
+    /// Events per type and outcome, of the events at or after `from` and
+    /// before `to`, ordered by type then outcome.
+    fn event_counts(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> impl Future<Output = Result<Vec<EventCount>, StoreError>> + Send;
 
     /// Per processor, counts by outcome and duration percentiles of the
     /// calls that ended at or after `from` and before `to`.

@@ -172,6 +172,7 @@ impl StatsAcc {
                 durations.sort_unstable();
                 stats.p50_us = nearest_rank(&durations, 50);
                 stats.p90_us = nearest_rank(&durations, 90);
+                stats.p95_us = nearest_rank(&durations, 95);
                 stats.p99_us = nearest_rank(&durations, 99);
                 stats.max_us = durations.last().copied().unwrap_or(0);
                 stats

@@ -27,7 +27,15 @@ macro_rules! conformance {
 
 // Not `idempotent` (a JSONL file appends whatever it is given) nor
 // `retain` (read-only).
-conformance!(round_trip, chain, traces, tail, processor_stats);
+conformance!(
+    round_trip,
+    chain,
+    traces,
+    tail,
+    tail_backwards,
+    event_counts,
+    processor_stats
+);
 
 #[test]
 fn jsonl_retention_is_refused_as_read_only() {

@@ -29,6 +29,8 @@ conformance!(
     chain,
     traces,
     tail,
+    tail_backwards,
+    event_counts,
     processor_stats,
     retain
 );

@@ -202,6 +202,21 @@ pub(super) fn summary_rows() -> String {
     )
 }
 
+pub(super) fn before() -> String {
+    format!(
+        "SELECT {} FROM events WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+        event_columns()
+    )
+}
+
+pub(super) const EVENT_COUNTS: &str = concat!(
+    "SELECT event_type, outcome, count(*) FROM events WHERE \"timestamp\" >= ",
+    at_us!("$1"),
+    " AND \"timestamp\" < ",
+    at_us!("$2"),
+    " GROUP BY event_type, outcome ORDER BY event_type, outcome"
+);
+
 pub(super) const TERMINAL_EVENTS: &str = concat!(
     "SELECT processor, outcome, duration_us FROM events
     WHERE outcome IS NOT NULL AND processor IS NOT NULL AND \"timestamp\" >= ",

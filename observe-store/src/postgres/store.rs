@@ -14,7 +14,7 @@ use super::sql::{self, Param};
 use super::{Backend, Shared};
 use crate::StoreError;
 use crate::query::{
-    EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
+    EventCount, EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
 };
 use crate::row::{RowReader, StoredRow};
 use crate::summary::{StatsAcc, Summaries, parse_outcome};
@@ -178,14 +178,47 @@ impl EventStore for PostgresStore {
         })
     }
 
+    async fn before(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
+        let limit = limit.clamp(1, 100_000) as i64;
+        let (events, last) = self
+            .events(sql::before(), vec![Param::Int(seq), Param::Int(limit)])
+            .await?;
+        Ok(Tail {
+            next_seq: last.unwrap_or(seq),
+            events,
+        })
+    }
+
+    async fn event_counts(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<EventCount>, StoreError> {
+        let (from, to) = bounds(from, to);
+        let rows = self
+            .query(
+                sql::EVENT_COUNTS.to_owned(),
+                vec![Param::Int(from), Param::Int(to)],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(EventCount {
+                    event_type: row.try_get(0)?,
+                    outcome: parse_outcome(row.try_get(1)?),
+                    count: row.try_get::<_, i64>(2)?.max(0) as u64,
+                })
+            })
+            .collect::<Result<_, tokio_postgres::Error>>()
+            .map_err(|e| self.backend.shared.error(&e))
+    }
+
     async fn processor_stats(
         &self,
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) -> Result<Vec<ProcessorStats>, StoreError> {
-        // Without bounds: years 1 to 9999, inside timestamptz's range.
-        let from = from.map_or(-62_135_596_800_000_000, Timestamp::unix_micros);
-        let to = to.map_or(253_402_300_800_000_000, Timestamp::unix_micros);
+        let (from, to) = bounds(from, to);
         let rows = self
             .query(
                 sql::TERMINAL_EVENTS.to_owned(),
@@ -240,4 +273,13 @@ impl EventStore for PostgresStore {
     fn unknown_types(&self) -> BTreeMap<String, u64> {
         self.rows.unknown_types()
     }
+}
+
+/// A time range's bounds in microseconds; without bounds, years 1 to 9999,
+/// inside `timestamptz`'s range.
+fn bounds(from: Option<Timestamp>, to: Option<Timestamp>) -> (i64, i64) {
+    (
+        from.map_or(-62_135_596_800_000_000, Timestamp::unix_micros),
+        to.map_or(253_402_300_800_000_000, Timestamp::unix_micros),
+    )
 }

@@ -133,6 +133,13 @@ pub(super) fn after() -> String {
     format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
 }
 
+pub(super) fn before() -> String {
+    format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2")
+}
+
+pub(super) const EVENT_COUNTS: &str = "SELECT event_type, outcome, count(*) FROM events
+    WHERE timestamp >= ?1 AND timestamp < ?2 GROUP BY event_type, outcome ORDER BY event_type, outcome";
+
 /// One parameter of a dynamically built query.
 pub(super) enum Param {
     Int(i64),

@@ -14,7 +14,7 @@ use super::Location;
 use super::sql::{self, Param};
 use crate::StoreError;
 use crate::query::{
-    EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
+    EventCount, EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
 };
 use crate::row::{RowReader, StoredRow};
 use crate::summary::{StatsAcc, Summaries, parse_outcome};
@@ -225,6 +225,39 @@ impl EventStore for SqliteStore {
             next_seq: last.unwrap_or(seq),
             events,
         })
+    }
+
+    async fn before(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
+        let limit = limit.clamp(1, 100_000) as i64;
+        let (events, last) = self.events(&sql::before(), params![seq, limit])?;
+        Ok(Tail {
+            next_seq: last.unwrap_or(seq),
+            events,
+        })
+    }
+
+    async fn event_counts(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<EventCount>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare_cached(sql::EVENT_COUNTS)
+            .map_err(|e| self.at.error(e))?;
+        let from = from.map_or(i64::MIN, Timestamp::unix_micros);
+        let to = to.map_or(i64::MAX, Timestamp::unix_micros);
+        statement
+            .query_map(params![from, to], |row| {
+                let outcome: Option<String> = row.get(1)?;
+                Ok(EventCount {
+                    event_type: row.get(0)?,
+                    outcome: parse_outcome(outcome.as_deref()),
+                    count: row.get::<_, i64>(2)?.max(0) as u64,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.at.error(e))
     }
 
     async fn processor_stats(
