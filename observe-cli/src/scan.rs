@@ -6,7 +6,7 @@ use observe::store::{EventStore, StoredEvent};
 use crate::error::CliError;
 
 /// Rows per page.
-const PAGE: usize = 10_000;
+pub const PAGE: usize = 10_000;
 
 /// Calls `each` for every event after `seq`, in `seq` order; returns the
 /// `seq` to continue from.

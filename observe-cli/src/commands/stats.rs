@@ -1,50 +1,22 @@
 //! `observe stats [--since]`: counts per event type and outcome, p50, p95
-//! and p99 durations per processor, and the error rate, from one pass over
-//! the events.
+//! and p99 durations per processor, and the error rate, each counted by
+//! the store itself (`event_counts`, `processor_stats`): nothing is decoded.
 
-use std::collections::BTreeMap;
-
-use observe::store::{Store, StoredEvent};
-use observe::{Outcome, Timestamp};
+use observe::Timestamp;
+use observe::store::{EventCount, EventStore, ProcessorStats, Store};
 use serde_json::json;
 
 use crate::args::Globals;
 use crate::error::CliError;
 use crate::output::{Colour, Output, duration};
-use crate::scan;
 
-/// What one pass over the events found.
+/// What the store counted.
 #[derive(Debug, Default)]
 struct Counts {
-    /// (event type, outcome) -> events.
-    by_type: BTreeMap<(String, Option<&'static str>), u64>,
-    /// processor -> durations of its terminal events, and its failures.
-    processors: BTreeMap<String, (Vec<u64>, u64)>,
-}
-
-impl Counts {
-    fn add(&mut self, stored: StoredEvent) {
-        let event = stored.event;
-        let outcome = event.outcome.map(Outcome::as_str);
-        *self
-            .by_type
-            .entry((event.event_type.as_str().to_owned(), outcome))
-            .or_default() += 1;
-        if let (Some(processor), Some(outcome)) = (event.processor, event.outcome) {
-            let (durations, failures) = self.processors.entry(processor.into_owned()).or_default();
-            durations.push(event.duration_us.unwrap_or(0));
-            *failures += u64::from(matches!(outcome, Outcome::Error | Outcome::Panic));
-        }
-    }
-}
-
-/// The nearest-rank percentile of sorted values.
-fn percentile(sorted: &[u64], p: u64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (p as usize * sorted.len()).div_ceil(100).max(1);
-    sorted[rank - 1]
+    /// Events per type and outcome.
+    by_type: Vec<EventCount>,
+    /// Finished calls per processor.
+    processors: Vec<ProcessorStats>,
 }
 
 /// Prints the counts.
@@ -53,17 +25,10 @@ pub async fn exec(
     store: &Store,
     since: Option<Timestamp>,
 ) -> Result<(), CliError> {
-    let mut counts = Counts::default();
-    scan::each_after(store, 0, |stored| {
-        if since.is_none_or(|s| stored.event.timestamp >= s) {
-            counts.add(stored);
-        }
-        Ok(())
-    })
-    .await?;
-    for (durations, _) in counts.processors.values_mut() {
-        durations.sort_unstable();
-    }
+    let counts = Counts {
+        by_type: store.event_counts(since, None).await?,
+        processors: store.processor_stats(since, None).await?,
+    };
     let out = &globals.output;
     if out.json {
         json_lines(out, &counts)?;
@@ -73,13 +38,15 @@ pub async fn exec(
     Ok(())
 }
 
+/// Calls that failed (error or panic) and calls, over every processor.
 fn error_rate(counts: &Counts) -> (u64, u64) {
-    counts
-        .processors
-        .values()
-        .fold((0, 0), |(failed, calls), (d, f)| {
-            (failed + f, calls + d.len() as u64)
-        })
+    counts.processors.iter().fold((0, 0), |(failed, calls), p| {
+        (failed + failed_calls(p), calls + p.calls)
+    })
+}
+
+fn failed_calls(p: &ProcessorStats) -> u64 {
+    p.error + p.panic
 }
 
 fn text(out: &Output, counts: &Counts) -> std::io::Result<()> {
@@ -87,10 +54,12 @@ fn text(out: &Output, counts: &Counts) -> std::io::Result<()> {
         Colour::Bold,
         &format!("{:<24} {:<10} {:>8}", "event type", "outcome", "events"),
     ))?;
-    for ((event_type, outcome), n) in &counts.by_type {
+    for c in &counts.by_type {
         out.line(&format!(
-            "{event_type:<24} {:<10} {n:>8}",
-            outcome.unwrap_or("-")
+            "{:<24} {:<10} {:>8}",
+            c.event_type,
+            c.outcome.map_or("-", |o| o.as_str()),
+            c.count
         ))?;
     }
     out.line("")?;
@@ -101,13 +70,15 @@ fn text(out: &Output, counts: &Counts) -> std::io::Result<()> {
             "processor", "calls", "failed", "p50", "p95", "p99"
         ),
     ))?;
-    for (processor, (durations, failed)) in &counts.processors {
+    for p in &counts.processors {
         out.line(&format!(
-            "{processor:<16} {:>7} {failed:>7}  {:>9}  {:>9}  {:>9}",
-            durations.len(),
-            duration(percentile(durations, 50)),
-            duration(percentile(durations, 95)),
-            duration(percentile(durations, 99)),
+            "{:<16} {:>7} {:>7}  {:>9}  {:>9}  {:>9}",
+            p.processor,
+            p.calls,
+            failed_calls(p),
+            duration(p.p50_us),
+            duration(p.p95_us),
+            duration(p.p99_us),
         ))?;
     }
     let (failed, calls) = error_rate(counts);
@@ -122,16 +93,17 @@ fn text(out: &Output, counts: &Counts) -> std::io::Result<()> {
 }
 
 fn json_lines(out: &Output, counts: &Counts) -> std::io::Result<()> {
-    for ((event_type, outcome), n) in &counts.by_type {
+    for c in &counts.by_type {
         out.json_line(&json!({
-            "type": "events", "event_type": event_type, "outcome": outcome, "count": n,
+            "type": "events", "event_type": c.event_type,
+            "outcome": c.outcome.map(|o| o.as_str()), "count": c.count,
         }))?;
     }
-    for (processor, (durations, failed)) in &counts.processors {
+    for p in &counts.processors {
         out.json_line(&json!({
-            "type": "processor", "processor": processor, "calls": durations.len(),
-            "failed": failed, "p50_us": percentile(durations, 50),
-            "p95_us": percentile(durations, 95), "p99_us": percentile(durations, 99),
+            "type": "processor", "processor": p.processor, "calls": p.calls,
+            "failed": failed_calls(p), "p50_us": p.p50_us,
+            "p95_us": p.p95_us, "p99_us": p.p99_us,
         }))?;
     }
     let (failed, calls) = error_rate(counts);
@@ -139,19 +111,4 @@ fn json_lines(out: &Output, counts: &Counts) -> std::io::Result<()> {
         "type": "error_rate", "failed": failed, "calls": calls,
         "rate": if calls == 0 { 0.0 } else { failed as f64 / calls as f64 },
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percentile;
-
-    #[test]
-    fn nearest_rank() {
-        let values: Vec<u64> = (1..=100).collect();
-        assert_eq!(percentile(&values, 50), 50);
-        assert_eq!(percentile(&values, 95), 95);
-        assert_eq!(percentile(&values, 99), 99);
-        assert_eq!(percentile(&[7], 99), 7);
-        assert_eq!(percentile(&[], 50), 0);
-    }
 }

@@ -2,10 +2,9 @@
 //! `--lines` first; with `--follow`, new events (by `seq`) as they are
 //! written, until interrupted (SIGINT ends it cleanly).
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
-use observe::store::{Store, StoredEvent};
+use observe::store::{EventStore, Store, StoredEvent};
 use observe::{Event, Outcome};
 use uuid::Uuid;
 
@@ -31,6 +30,13 @@ pub struct Filter {
 }
 
 impl Filter {
+    fn is_empty(&self) -> bool {
+        self.event_type.is_none()
+            && self.processor.is_none()
+            && self.outcome.is_none()
+            && self.correlation.is_none()
+    }
+
     fn keeps(&self, event: &Event) -> bool {
         self.event_type
             .as_deref()
@@ -58,18 +64,8 @@ pub struct Options {
 /// Prints the latest events, then (with `--follow`) the new ones.
 pub async fn exec(globals: &Globals, store: &Store, options: Options) -> Result<(), CliError> {
     let out = &globals.output;
-    let mut latest = VecDeque::with_capacity(options.lines.min(10_000));
-    let mut seq = scan::each_after(store, 0, |stored| {
-        if options.filter.keeps(&stored.event) && options.lines > 0 {
-            if latest.len() == options.lines {
-                latest.pop_front();
-            }
-            latest.push_back(stored);
-        }
-        Ok(())
-    })
-    .await?;
-    for stored in &latest {
+    let (latest, mut seq) = latest(store, &options).await?;
+    for stored in latest.iter().rev() {
         print(out, stored)?;
     }
     if !options.follow {
@@ -90,6 +86,37 @@ pub async fn exec(globals: &Globals, store: &Store, options: Options) -> Result<
         })
         .await?;
     }
+}
+
+/// The latest `--lines` events that pass the filter, newest first, read
+/// back from the end of the store a page at a time; and the store's newest
+/// `seq`, where `--follow` goes on from.
+async fn latest(store: &Store, options: &Options) -> Result<(Vec<StoredEvent>, i64), CliError> {
+    let mut latest = Vec::with_capacity(options.lines.min(10_000));
+    let mut newest = None;
+    let mut seq = i64::MAX;
+    // Without a filter the first page is the answer: ask for just enough.
+    let page = if options.filter.is_empty() {
+        options.lines.clamp(1, scan::PAGE)
+    } else {
+        scan::PAGE
+    };
+    while latest.len() < options.lines || newest.is_none() {
+        let back = store.before(seq, page).await?;
+        if back.next_seq == seq {
+            break;
+        }
+        newest.get_or_insert(back.events.first().map_or(back.next_seq, |e| e.seq));
+        seq = back.next_seq;
+        let room = options.lines - latest.len();
+        latest.extend(
+            back.events
+                .into_iter()
+                .filter(|stored| options.filter.keeps(&stored.event))
+                .take(room),
+        );
+    }
+    Ok((latest, newest.unwrap_or(0)))
 }
 
 fn print(out: &Output, stored: &StoredEvent) -> Result<(), CliError> {

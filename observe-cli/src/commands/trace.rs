@@ -62,6 +62,7 @@ impl Target {
 /// Prints the request's chain.
 pub async fn exec(globals: &Globals, store: &Store, target: Target) -> Result<(), CliError> {
     let id = target.resolve(store, globals).await?;
+    let skipped_before = store.unknown_types();
     let chain = store.chain(id).await?;
     if chain.events().is_empty() {
         return Err(CliError::failed(format!(
@@ -74,10 +75,15 @@ pub async fn exec(globals: &Globals, store: &Store, target: Target) -> Result<()
         return json_lines(out, &chain);
     }
     text(out, &chain)?;
+    // On stderr: a JSONL store reads the whole file, so the count is not
+    // this request's alone.
     for (name, count) in store.unknown_types() {
-        out.line(&format!(
-            "note: {count} event(s) of unknown type `{name}` skipped (written by a newer version?)"
-        ))?;
+        let new = count - skipped_before.get(&name).copied().unwrap_or(0);
+        if new > 0 {
+            eprintln!(
+                "observe: note: reading the store skipped {new} event(s) of unknown type `{name}` (written by a newer version?)"
+            );
+        }
     }
     Ok(())
 }
