@@ -2,6 +2,7 @@
 //! into plain options ([`Globals`], [`Plan`]) before any work starts: the
 //! commands never see clap types.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -103,6 +104,21 @@ enum Command {
         /// Only the events of this request.
         #[arg(long, value_name = "ID")]
         correlation: Option<String>,
+    },
+    /// Serve the live event stream (SSE), the JSON API, /metrics and the
+    /// dashboard over the store, until interrupted.
+    Serve {
+        /// Where to listen; any address but loopback needs a token.
+        #[arg(long, value_name = "ADDR", default_value = observe_serve::DEFAULT_BIND)]
+        bind: SocketAddr,
+        /// The bearer token every route but /metrics then requires
+        /// [default: $OBSERVE_TOKEN].
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+        /// An origin allowed to call the API from a browser (CORS); repeat
+        /// for several.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
     },
     /// Create the store if needed and bring its schema layout up to date.
     Migrate,
@@ -220,6 +236,15 @@ impl Command {
                 correlation: correlation
                     .map(|id| commands::parse_correlation_id(&id))
                     .transpose()?,
+            }),
+            Command::Serve {
+                bind,
+                token,
+                cors_origins,
+            } => Plan::Serve(commands::serve::Options {
+                bind,
+                token,
+                cors_origins,
             }),
             Command::Migrate => Plan::Migrate,
             Command::Retain { older_than } => {

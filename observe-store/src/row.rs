@@ -19,6 +19,8 @@ use crate::StoreError;
 /// fixed buffers and names are borrowed from the event when they are
 /// static: a row costs one allocation (its payload's text), not seven.
 pub(crate) struct NewRow {
+    /// PostgreSQL binds the id as `uuid`; SQLite uses the text.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) event_id: Uuid,
     pub(crate) event_id_text: Ascii<36>,
     pub(crate) event_type: &'static str,

@@ -4,6 +4,7 @@
 pub mod export;
 pub mod import;
 pub mod maintain;
+pub mod serve;
 pub mod stats;
 pub mod tail;
 pub mod trace;
@@ -32,6 +33,8 @@ pub enum Plan {
     Import(PathBuf),
     /// `observe export`.
     Export(export::Options),
+    /// `observe serve`.
+    Serve(serve::Options),
     /// `observe migrate`.
     Migrate,
     /// `observe retain`: delete what is older than this.
@@ -47,8 +50,18 @@ pub async fn run(globals: &Globals, plan: Plan) -> Result<(), CliError> {
         Plan::Stats(since) => stats::exec(globals, &open(globals)?, since).await,
         Plan::Import(file) => import::exec(globals, &file).await,
         Plan::Export(options) => export::exec(globals, &open(globals)?, options).await,
+        Plan::Serve(options) => serve::exec(globals, options).await,
         Plan::Migrate => maintain::migrate(globals),
         Plan::Retain(older_than) => maintain::retain(globals, &open(globals)?, older_than).await,
+    }
+}
+
+impl Plan {
+    /// Whether the command wants a runtime with worker threads (the server
+    /// answers many clients at once; every other command is one sequence of
+    /// queries).
+    pub fn serves(&self) -> bool {
+        matches!(self, Plan::Serve(_))
     }
 }
 

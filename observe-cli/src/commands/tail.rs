@@ -64,14 +64,20 @@ pub struct Options {
 /// Prints the latest events, then (with `--follow`) the new ones.
 pub async fn exec(globals: &Globals, store: &Store, options: Options) -> Result<(), CliError> {
     let out = &globals.output;
+    // In place before the first line is printed: whoever reads that line
+    // and then interrupts gets a clean exit, not SIGINT's default.
+    let interrupted = if options.follow {
+        Some(interrupt()?)
+    } else {
+        None
+    };
     let (latest, mut seq) = latest(store, &options).await?;
     for stored in latest.iter().rev() {
         print(out, stored)?;
     }
-    if !options.follow {
+    let Some(interrupted) = interrupted else {
         return Ok(());
-    }
-    let interrupted = tokio::signal::ctrl_c();
+    };
     tokio::pin!(interrupted);
     loop {
         tokio::select! {
@@ -85,6 +91,26 @@ pub async fn exec(globals: &Globals, store: &Store, options: Options) -> Result<
             Ok(())
         })
         .await?;
+    }
+}
+
+/// Completes on the first Ctrl-C (SIGINT); the handler is installed when
+/// this returns, not when the future is first polled.
+fn interrupt() -> Result<impl std::future::Future<Output = ()>, CliError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut sigint = signal(SignalKind::interrupt())
+            .map_err(|e| CliError::failed(format!("cannot watch for Ctrl-C: {e}")))?;
+        Ok(async move {
+            sigint.recv().await;
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 

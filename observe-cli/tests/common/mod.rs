@@ -3,6 +3,8 @@
 //! stores holding it, the real `observe` binary, and snapshot files.
 #![allow(dead_code)]
 
+pub mod collector;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
