@@ -253,6 +253,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\nPipeline stats: {}",
         serde_json::to_string_pretty(&stats)?
     );
+    println!(
+        "\nRead the store again with the `observe` command:\n  \
+         export OBSERVE_STORE={url}\n  \
+         cargo observe traces\n  \
+         cargo observe trace latest-error\n  \
+         cargo observe tail --follow"
+    );
     Ok(())
 }
 
