@@ -18,13 +18,6 @@ fn fails(store: &str, args: &[&str], code: i32) -> String {
     stderr
 }
 
-fn imported_store(test: &str) -> (std::path::PathBuf, String) {
-    let dir = temp_dir(test);
-    let store = format!("sqlite://{}", dir.join("events.db").display());
-    ok(&store, &["import", fixture_file(&dir).to_str().unwrap()]);
-    (dir, store)
-}
-
 #[test]
 fn a_malformed_correlation_id_is_a_usage_error() {
     let (_dir, store) = imported_store("bad-id");

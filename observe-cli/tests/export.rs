@@ -19,16 +19,9 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn sqlite_store(test: &str) -> String {
-    let dir = temp_dir(test);
-    let store = format!("sqlite://{}", dir.join("events.db").display());
-    ok(&store, &["import", fixture_file(&dir).to_str().unwrap()]);
-    store
-}
-
 #[test]
 fn otlp_carries_every_stored_request_as_its_own_trace() {
-    let store = sqlite_store("export-otlp");
+    let (_dir, store) = imported_store("export-otlp");
     let collector = Collector::start();
     let text = ok(&store, &["export", "otlp", "--endpoint", &collector.url]);
     assert!(text.starts_with("exported 16 events to "), "{text}");
@@ -75,7 +68,7 @@ fn otlp_carries_every_stored_request_as_its_own_trace() {
 
 #[test]
 fn zipkin_with_correlation_sends_that_request_only() {
-    let store = sqlite_store("export-zipkin");
+    let (_dir, store) = imported_store("export-zipkin");
     let collector = Collector::start();
     let text = ok(
         &store,
@@ -109,7 +102,7 @@ fn zipkin_with_correlation_sends_that_request_only() {
 
 #[test]
 fn an_unreachable_collector_is_a_one_line_error() {
-    let store = sqlite_store("export-down");
+    let (_dir, store) = imported_store("export-down");
     // A port that was free a moment ago: nothing listens there now.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -74,21 +74,7 @@ fn follow_prints_new_events_and_ends_cleanly_on_sigint() {
         );
     }
 
-    // SAFETY: kill(2) with the pid of our own child.
-    assert_eq!(unsafe { libc::kill(tail.id() as i32, libc::SIGINT) }, 0);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = tail.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "tail --follow still runs after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut tail.stderr.take().unwrap(), &mut stderr).unwrap();
+    let (status, stderr) = interrupt(tail);
     assert!(status.success(), "exit {status:?}: {stderr}");
     assert_eq!(stderr, "", "nothing on stderr after a clean stop");
     assert!(

@@ -70,41 +70,9 @@ fn first_answer(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
     }
 }
 
-/// Sends SIGINT and returns the exit status and what was on stderr.
-fn interrupt(mut child: Child) -> (std::process::ExitStatus, String) {
-    // SAFETY: kill(2) with the pid of our own child.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "observe serve still runs after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status, stderr)
-}
-
-fn imported_store(test: &str) -> String {
-    let dir = temp_dir(test);
-    let store = format!("sqlite://{}", dir.join("events.db").display());
-    ok(&store, &["import", fixture_file(&dir).to_str().unwrap()]);
-    store
-}
-
 #[test]
 fn serves_the_store_and_stops_on_sigint() {
-    let store = imported_store("serve");
+    let (_dir, store) = imported_store("serve");
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let child = spawn_serve(&store, &["--bind", &bind]);
@@ -129,7 +97,7 @@ fn serves_the_store_and_stops_on_sigint() {
 
 #[test]
 fn a_token_guards_every_route_but_metrics() {
-    let store = imported_store("serve-token");
+    let (_dir, store) = imported_store("serve-token");
     let port = free_port();
     let child = spawn_serve(
         &store,
@@ -146,7 +114,7 @@ fn a_token_guards_every_route_but_metrics() {
 
 #[test]
 fn a_public_address_without_a_token_is_refused() {
-    let store = imported_store("serve-public");
+    let (_dir, store) = imported_store("serve-public");
     let out = observe(&store, &["serve", "--bind", "0.0.0.0:0"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();

@@ -36,6 +36,24 @@ pub struct Tail {
     pub next_seq: i64,
 }
 
+impl Tail {
+    /// The rows an SQL backend read from `seq` on, in either direction:
+    /// `last` is the `seq` of the last row looked at, none if there was
+    /// nothing (the cursor then stays where it was).
+    pub(crate) fn read(seq: i64, (events, last): (Vec<StoredEvent>, Option<i64>)) -> Tail {
+        Tail {
+            next_seq: last.unwrap_or(seq),
+            events,
+        }
+    }
+
+    /// How many rows one page of `after` or `before` may hold, whatever was
+    /// asked: 1 to 100,000, as SQL binds it.
+    pub(crate) fn limit(limit: usize) -> i64 {
+        limit.clamp(1, 100_000) as i64
+    }
+}
+
 /// How many events of one type and outcome a time range holds, as counted
 /// by [`EventStore::event_counts`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -22,10 +22,13 @@ pub(crate) struct NewRow {
     /// PostgreSQL binds the id as `uuid`; SQLite uses the text.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) event_id: Uuid,
+    /// SQLite binds ids as their text.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) event_id_text: Ascii<36>,
     pub(crate) event_type: &'static str,
     pub(crate) timestamp_us: i64,
     pub(crate) correlation_id: Uuid,
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) correlation_id_text: Ascii<36>,
     pub(crate) span_id: Ascii<16>,
     pub(crate) parent_span_id: Option<Ascii<16>>,

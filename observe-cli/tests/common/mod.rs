@@ -5,8 +5,10 @@
 
 pub mod collector;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 /// The fine request.
 pub const OK: &str = "01938e5a-7b2c-7d4e-8f00-00000000000a";
@@ -276,6 +278,38 @@ pub fn fixture_file(dir: &Path) -> PathBuf {
     let path = dir.join("events.jsonl");
     std::fs::write(&path, fixture_lines().join("\n") + "\n").unwrap();
     path
+}
+
+/// A fresh SQLite store for `test` holding the fixture (loaded with
+/// `observe import`): the test's directory and the store's URL.
+pub fn imported_store(test: &str) -> (PathBuf, String) {
+    let dir = temp_dir(test);
+    let store = format!("sqlite://{}", dir.join("events.db").display());
+    ok(&store, &["import", fixture_file(&dir).to_str().unwrap()]);
+    (dir, store)
+}
+
+/// Sends SIGINT (Ctrl-C) to a running `observe` and waits for it to end:
+/// its exit status and what it wrote on stderr.
+pub fn interrupt(mut child: Child) -> (ExitStatus, String) {
+    // SAFETY: kill(2) with the pid of our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "observe still runs 15 s after SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        pipe.read_to_string(&mut stderr).unwrap();
+    }
+    (status, stderr)
 }
 
 /// Runs the real `observe` binary with `args` against `store` (colour off:

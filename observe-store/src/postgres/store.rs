@@ -168,25 +168,13 @@ impl EventStore for PostgresStore {
     }
 
     async fn after(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
-        let limit = limit.clamp(1, 100_000) as i64;
-        let (events, last) = self
-            .events(sql::after(), vec![Param::Int(seq), Param::Int(limit)])
-            .await?;
-        Ok(Tail {
-            next_seq: last.unwrap_or(seq),
-            events,
-        })
+        let params = vec![Param::Int(seq), Param::Int(Tail::limit(limit))];
+        Ok(Tail::read(seq, self.events(sql::after(), params).await?))
     }
 
     async fn before(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
-        let limit = limit.clamp(1, 100_000) as i64;
-        let (events, last) = self
-            .events(sql::before(), vec![Param::Int(seq), Param::Int(limit)])
-            .await?;
-        Ok(Tail {
-            next_seq: last.unwrap_or(seq),
-            events,
-        })
+        let params = vec![Param::Int(seq), Param::Int(Tail::limit(limit))];
+        Ok(Tail::read(seq, self.events(sql::before(), params).await?))
     }
 
     async fn event_counts(

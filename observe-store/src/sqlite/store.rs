@@ -219,21 +219,13 @@ impl EventStore for SqliteStore {
     }
 
     async fn after(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
-        let limit = limit.clamp(1, 100_000) as i64;
-        let (events, last) = self.events(&sql::after(), params![seq, limit])?;
-        Ok(Tail {
-            next_seq: last.unwrap_or(seq),
-            events,
-        })
+        let rows = self.events(&sql::after(), params![seq, Tail::limit(limit)])?;
+        Ok(Tail::read(seq, rows))
     }
 
     async fn before(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
-        let limit = limit.clamp(1, 100_000) as i64;
-        let (events, last) = self.events(&sql::before(), params![seq, limit])?;
-        Ok(Tail {
-            next_seq: last.unwrap_or(seq),
-            events,
-        })
+        let rows = self.events(&sql::before(), params![seq, Tail::limit(limit)])?;
+        Ok(Tail::read(seq, rows))
     }
 
     async fn event_counts(
