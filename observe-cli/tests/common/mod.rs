@@ -4,6 +4,11 @@
 #![allow(dead_code)]
 
 pub mod collector;
+#[path = "../../../observe-store/tests/common/postgres.rs"]
+mod postgres;
+
+#[allow(unused_imports)]
+pub use postgres::postgres_database;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -358,43 +363,4 @@ pub fn snapshot(name: &str, actual: &str) {
         )
     });
     assert_eq!(actual, expected, "snapshot {name} differs");
-}
-
-/// The test server's admin URL (`OBSERVE_TEST_POSTGRES_URL`, set by
-/// scripts/test-postgres.sh); without it the test says it is skipped, and
-/// fails when `CI` is set.
-pub fn postgres_database(test: &str) -> Option<String> {
-    let admin = match std::env::var("OBSERVE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var_os("CI").is_some() => {
-            panic!(
-                "{test}: OBSERVE_TEST_POSTGRES_URL is not set, and CI must run the PostgreSQL tests"
-            )
-        }
-        _ => {
-            eprintln!(
-                "{test}: SKIPPED, OBSERVE_TEST_POSTGRES_URL is not set (run through scripts/test-postgres.sh run ...)"
-            );
-            return None;
-        }
-    };
-    let name = format!("observe_cli_{test}_{}", std::process::id());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-            .await
-            .expect("the test server accepts connections");
-        tokio::spawn(connection);
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            client.batch_execute(&sql).await.expect("a test database");
-        }
-    });
-    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
-    Some(format!("{base}/{name}"))
 }

@@ -3,6 +3,10 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod postgres;
+
+#[allow(unused_imports)]
+pub use postgres::{postgres_database, postgres_url};
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -87,50 +91,6 @@ fn types(processor: &str) -> (EventType, EventType) {
 fn stamped(mut event: Event, timestamp: Timestamp) -> Event {
     event.timestamp = timestamp;
     event
-}
-
-/// The test server's URL, from `OBSERVE_TEST_POSTGRES_URL` (set by
-/// `scripts/test-postgres.sh` and `.ci/run`). Without it the test says it
-/// is skipped, and fails when `CI` is set.
-pub fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var("OBSERVE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!(
-                "{test}: OBSERVE_TEST_POSTGRES_URL is not set, and CI must run the PostgreSQL tests (see scripts/test-postgres.sh)"
-            )
-        }
-        _ => {
-            eprintln!(
-                "{test}: SKIPPED, OBSERVE_TEST_POSTGRES_URL is not set (run the tests through scripts/test-postgres.sh run ...)"
-            );
-            None
-        }
-    }
-}
-
-/// A new, empty database on the test server, for one test; its URL.
-pub fn postgres_database(test: &str) -> Option<String> {
-    let admin = postgres_url(test)?;
-    let name = format!(
-        "observe_{}_{}",
-        test.replace(['-', ':'], "_"),
-        std::process::id()
-    );
-    block_on(async {
-        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-            .await
-            .expect("the test server accepts connections");
-        tokio::spawn(connection);
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            client.batch_execute(&sql).await.expect("a test database");
-        }
-    });
-    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
-    Some(format!("{base}/{name}"))
 }
 
 /// Runs one SQL script on the database at `url`; returns the first column
