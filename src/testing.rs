@@ -35,6 +35,7 @@ use std::time::Duration;
 use crate::sink::{Sink, SinkError};
 use uuid::Uuid;
 
+use crate::chain::Chain;
 use crate::{
     Config, CorrelationContext, Event, EventType, FlushOutcome, FutureExt, InitError, SpanId,
     WithContext,
@@ -204,65 +205,64 @@ impl Capture {
 }
 
 /// Checks one request's chain (its events in the order written) and panics
-/// with what is wrong:
+/// with what is wrong. The chain is read by the chain model
+/// ([`Chain::build`], what the `observe` command and the dashboard show),
+/// so a request is well formed here when they would show it whole:
 /// - one correlation id;
-/// - every span has at most one terminal event (one with an outcome), and
-///   before it an event of the same span and processor (its started event):
-///   no lone terminal;
-/// - every span whose first event is a known started event
-///   (`message_received`, `span_started`, a built-in processor's) has its
-///   terminal event;
+/// - no [`Problem`](crate::chain::Problem) (duplicate events, a span with
+///   several terminal events or one that ends before it starts, parent
+///   cycles);
+/// - every span's first event is not a terminal one (no lone terminal:
+///   its started event is there), and its terminal event names the
+///   processor it started as;
+/// - no span that began with a known started event (`message_received`,
+///   `span_started`, a built-in processor's) is still in flight; a
+///   request's own span ends with its `response_sent`;
 /// - every parent is a span of the chain, but for one: the request's root,
 ///   which may have no events of its own.
-pub fn assert_well_formed(chain: &[Event]) {
-    let Some(first) = chain.first() else {
+pub fn assert_well_formed(events: &[Event]) {
+    let Some(first) = events.first() else {
         return;
     };
-    let mut seen: HashMap<SpanId, (&Event, Option<&Event>)> = HashMap::new();
-    for event in chain {
-        assert_eq!(
-            event.correlation_id, first.correlation_id,
-            "one correlation id per chain: {chain:#?}"
-        );
-        match seen.get_mut(&event.span_id) {
-            None => {
-                assert!(
-                    event.outcome.is_none(),
-                    "a terminal event without its started event: {event:#?}"
-                );
-                seen.insert(event.span_id, (event, None));
-            }
-            Some((_, Some(terminal))) if event.outcome.is_some() => {
-                panic!("two terminal events for one span: {terminal:#?} and {event:#?}")
-            }
-            Some((started, slot)) if event.outcome.is_some() => {
-                assert_eq!(
-                    started.processor, event.processor,
-                    "a terminal event whose span started as another processor: {started:#?} and {event:#?}"
-                );
-                *slot = Some(event);
-            }
-            Some(_) => {}
-        }
+    assert!(
+        events
+            .iter()
+            .all(|e| e.correlation_id == first.correlation_id),
+        "one correlation id per chain: {events:#?}"
+    );
+    let chain = Chain::build(events.to_vec());
+    if let Some(problem) = chain.problems().first() {
+        panic!("{problem}: {events:#?}");
     }
-    for (started, terminal) in seen.values() {
-        if is_started_type(started.event_type) {
+    for span in chain.spans() {
+        let started = &chain.events()[span.events[0]];
+        assert!(
+            started.outcome.is_none(),
+            "a terminal event without its started event: {started:#?}"
+        );
+        for &i in &span.events[1..] {
+            let event = &chain.events()[i];
             assert!(
-                terminal.is_some(),
-                "a span that started and never ended: {started:#?}"
+                event.outcome.is_none() || event.processor == started.processor,
+                "a terminal event whose span started as another processor: {started:#?} and {event:#?}"
             );
         }
+        if span.in_flight() && is_started_type(started.event_type) {
+            let hint = if started.event_type == EventType::MessageReceived {
+                " (a request's span ends with its `response_sent`: emit one when the request is answered; the HTTP layer emits both)"
+            } else {
+                ""
+            };
+            panic!("a span that started and never ended{hint}: {started:#?}");
+        }
     }
-    let parents: HashSet<SpanId> = chain.iter().filter_map(|e| e.parent_span_id).collect();
-    let missing: Vec<&SpanId> = parents.iter().filter(|p| !seen.contains_key(p)).collect();
+    let missing: HashSet<SpanId> = chain.orphans().filter_map(|s| s.parent_span_id).collect();
     assert!(
         missing.len() <= 1,
-        "parents that are not spans of the chain (only the root may be missing): {missing:?} in {chain:#?}"
+        "parents that are not spans of the chain (only the root may be missing): {missing:?} in {events:#?}"
     );
 }
 
-/// Whether `event_type` starts a span of the built-in registry (or of the
-/// HTTP layer or the `tracing` bridge).
 fn is_started_type(event_type: EventType) -> bool {
     matches!(
         event_type,

@@ -91,10 +91,37 @@ fn a_lone_terminal_is_rejected() {
 }
 
 #[test]
-#[should_panic(expected = "two terminal events for one span")]
+#[should_panic(expected = "has 2 terminal events")]
 fn two_terminals_are_rejected() {
     let child = CorrelationContext::new_root().child();
     assert_well_formed(&[started(&child), complete(&child), complete(&child)]);
+}
+
+#[test]
+fn a_request_that_was_answered_passes() {
+    let root = CorrelationContext::new_root();
+    let child = root.child();
+    assert_well_formed(&[
+        Event::new(EventType::MessageReceived, &root),
+        started(&child),
+        complete(&child),
+        Event::new(EventType::ResponseSent, &root),
+    ]);
+}
+
+#[test]
+#[should_panic(expected = "a span that started and never ended")]
+fn a_request_never_answered_is_rejected() {
+    let root = CorrelationContext::new_root();
+    assert_well_formed(&[Event::new(EventType::MessageReceived, &root)]);
+}
+
+#[test]
+#[should_panic(expected = "is stored 2 times")]
+fn a_duplicate_event_is_rejected() {
+    let child = CorrelationContext::new_root().child();
+    let start = started(&child);
+    assert_well_formed(&[start.clone(), start, complete(&child)]);
 }
 
 #[test]

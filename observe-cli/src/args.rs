@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use observe::Outcome;
+use observe::reader::{self, TypeLookup};
 use observe::store::{ENV_VAR, StoreUrl};
 
 use crate::commands::{self, Plan};
@@ -31,6 +32,11 @@ pub struct Cli {
     /// Times in UTC instead of local time.
     #[arg(long, global = true)]
     utc: bool,
+    /// Read event types that are not built in (an application's own,
+    /// declared with observe::registry!) instead of skipping them as
+    /// unknown; names that break the registry's rule are still skipped.
+    #[arg(long, global = true)]
+    custom_types: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -165,6 +171,9 @@ pub struct Globals {
     pub store: StoreUrl,
     /// How to print.
     pub output: Output,
+    /// How event type names are read: the built-in types, or
+    /// (`--custom-types`) every well-formed name.
+    pub types: TypeLookup,
 }
 
 impl Cli {
@@ -179,7 +188,19 @@ impl Cli {
             },
         };
         let output = Output::for_stdout(self.json, self.utc);
-        Ok((Globals { store, output }, self.command.plan()?))
+        let types = if self.custom_types {
+            reader::any_types
+        } else {
+            reader::builtin_types
+        };
+        Ok((
+            Globals {
+                store,
+                output,
+                types,
+            },
+            self.command.plan()?,
+        ))
     }
 }
 

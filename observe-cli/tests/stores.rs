@@ -186,3 +186,27 @@ fn a_postgres_store() {
     let retained = ok(&store, &["--json", "retain", "--older-than", "1d"]);
     assert_eq!(json_lines(&retained)[0]["deleted"], 16);
 }
+
+#[test]
+fn custom_types_are_read_when_asked() {
+    let dir = temp_dir("custom-types");
+    let file = fixture_file(&dir);
+    let jsonl = file.to_str().unwrap();
+    let rerank = |store: &str| {
+        json_lines(&ok(store, &["--json", "--custom-types", "trace", ODD]))
+            .into_iter()
+            .find(|s| s["span_id"] == "000000000000c004")
+    };
+    let span = rerank(jsonl).expect("the application's own type is read");
+    assert_eq!(span["label"], "rerank");
+    let plain = json_lines(&ok(jsonl, &["--json", "trace", ODD]));
+    assert!(plain.iter().all(|s| s["span_id"] != "000000000000c004"));
+
+    let store = format!("sqlite://{}", dir.join("events.db").display());
+    let text = ok(&store, &["--custom-types", "import", jsonl]);
+    assert!(text.contains("imported 18 events"), "{text}");
+    assert!(!text.contains("unknown type"), "{text}");
+    assert!(rerank(&store).is_some(), "stored and read back");
+    let tail = json_lines(&ok(&store, &["--json", "tail", "-n", "100"]));
+    assert_eq!(tail.len(), 16, "without --custom-types it is skipped again");
+}

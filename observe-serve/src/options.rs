@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use observe_core::read::reader::{TypeLookup, builtin_types};
 use observe_store::StoreUrl;
 
 use crate::ServeError;
@@ -24,16 +25,23 @@ pub struct ServeOptions {
     /// Origins allowed to call the API from a browser (CORS); none by
     /// default.
     pub cors_origins: Vec<String>,
+    /// How event type names are read: the built-in types by default, an
+    /// application's `EventType::parse`, or
+    /// [`any_types`](observe_core::read::reader::any_types) to show every
+    /// application's own types.
+    pub types: TypeLookup,
 }
 
 impl ServeOptions {
-    /// The store on [`DEFAULT_BIND`], no token, no CORS.
+    /// The store on [`DEFAULT_BIND`], no token, no CORS, the built-in
+    /// event types.
     pub fn new(store: StoreUrl) -> ServeOptions {
         ServeOptions {
             store,
             bind: SocketAddr::from(([127, 0, 0, 1], 7878)),
             token: None,
             cors_origins: Vec::new(),
+            types: builtin_types,
         }
     }
 

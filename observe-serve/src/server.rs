@@ -134,7 +134,7 @@ pub async fn serve_on(
 ) -> Result<(), ServeError> {
     options.validate()?;
     let addr = listener.local_addr().unwrap_or(options.bind);
-    let store = Store::open(&options.store)?;
+    let store = Store::open(&options.store)?.registry(options.types);
     let app = router(store, None, &options);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::Path;
 
 use observe::Event;
-use observe::reader::{ReadError, read_event};
+use observe::reader::{ReadError, TypeLookup, read_event_with};
 use observe::sink::Sink;
 use observe::store::{StoreSink, StoreUrl};
 use serde_json::json;
@@ -46,7 +46,7 @@ pub async fn exec(globals: &Globals, file: &Path) -> Result<(), CliError> {
         ))
     })?;
     let sink = StoreSink::open(&globals.store)?;
-    let report = load(BufReader::new(input), &sink).await?;
+    let report = load(BufReader::new(input), &sink, globals.types).await?;
     print(globals, file, &report)?;
     match report.corrupt.len() {
         0 => Ok(()),
@@ -57,7 +57,11 @@ pub async fn exec(globals: &Globals, file: &Path) -> Result<(), CliError> {
     }
 }
 
-async fn load(mut input: impl BufRead, sink: &StoreSink) -> Result<Report, CliError> {
+async fn load(
+    mut input: impl BufRead,
+    sink: &StoreSink,
+    types: TypeLookup,
+) -> Result<Report, CliError> {
     let progress = std::io::stderr().is_terminal();
     let mut report = Report::default();
     let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
@@ -74,7 +78,7 @@ async fn load(mut input: impl BufRead, sink: &StoreSink) -> Result<Report, CliEr
         if line.trim().is_empty() {
             continue;
         }
-        match read_event(&line) {
+        match read_event_with(&line, types) {
             Ok(event) => batch.push(event),
             Err(ReadError::UnknownEventType(name)) => *report.unknown.entry(name).or_default() += 1,
             Err(e) => report.corrupt.push((report.lines, e.to_string())),
@@ -140,7 +144,8 @@ fn print(globals: &Globals, file: &Path, report: &Report) -> std::io::Result<()>
     ))?;
     for (name, count) in &report.unknown {
         out.line(&format!(
-            "skipped {count} event(s) of unknown type `{name}`"
+            "skipped {count} event(s) of unknown type `{name}` ({})",
+            super::UNKNOWN_TYPE_HINT
         ))?;
     }
     Ok(())

@@ -19,6 +19,9 @@ use uuid::Uuid;
 use crate::args::Globals;
 use crate::error::CliError;
 
+/// What an unknown event type may be, after a count of skipped events.
+pub const UNKNOWN_TYPE_HINT: &str = "an application's own type? --custom-types reads them; or written by a newer version of observe";
+
 /// One command with its plain options.
 pub enum Plan {
     /// `observe tail`.
@@ -67,7 +70,7 @@ impl Plan {
 
 /// Opens the existing store (reading never creates one).
 fn open(globals: &Globals) -> Result<Store, CliError> {
-    Ok(Store::open(&globals.store)?)
+    Ok(Store::open(&globals.store)?.registry(globals.types))
 }
 
 /// A correlation id from the command line.

@@ -25,6 +25,7 @@ pub async fn exec(globals: &Globals, options: Options) -> Result<(), CliError> {
     serve.bind = options.bind;
     serve.token = options.token;
     serve.cors_origins = options.cors_origins;
+    serve.types = globals.types;
     observe_serve::serve(serve.token_from_env())
         .await
         .map_err(CliError::from)

@@ -81,7 +81,8 @@ pub async fn exec(globals: &Globals, store: &Store, target: Target) -> Result<()
         let new = count - skipped_before.get(&name).copied().unwrap_or(0);
         if new > 0 {
             eprintln!(
-                "observe: note: reading the store skipped {new} event(s) of unknown type `{name}` (written by a newer version?)"
+                "observe: note: reading the store skipped {new} event(s) of unknown type `{name}` ({})",
+                super::UNKNOWN_TYPE_HINT
             );
         }
     }

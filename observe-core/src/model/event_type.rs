@@ -136,34 +136,73 @@ pub struct UnknownEventType {
 }
 
 /// Checks an application's event type name at compile time (it runs in
-/// const evaluation when `observe::registry!` declares a type):
-/// snake_case ASCII, starting with a letter, at most 64 bytes, and not a
-/// built-in name.
+/// const evaluation when `observe::registry!` declares a type): the rule
+/// of [`event_name_error`].
 const fn assert_valid_event_name(name: &str) {
+    if let Some(error) = event_name_error(name) {
+        panic!("{}", error);
+    }
+}
+
+/// What is wrong with `name` as an application's event type name, if
+/// anything: it must be snake_case ASCII, start with a letter, have at most
+/// 64 bytes, and not be a built-in name. One rule for the registry's
+/// compile-time check and for readers that take unknown names as custom
+/// types.
+pub(crate) const fn event_name_error(name: &str) -> Option<&'static str> {
     let bytes = name.as_bytes();
-    assert!(
-        !bytes.is_empty() && bytes.len() <= 64,
-        "an event type name has 1 to 64 characters"
-    );
-    assert!(
-        bytes[0].is_ascii_lowercase(),
-        "an event type name starts with a lower-case letter"
-    );
+    if bytes.is_empty() || bytes.len() > 64 {
+        return Some("an event type name has 1 to 64 characters");
+    }
+    if !bytes[0].is_ascii_lowercase() {
+        return Some("an event type name starts with a lower-case letter");
+    }
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        assert!(
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_',
-            "an event type name is snake_case: lower-case letters, digits and `_`"
-        );
+        if !(b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Some("an event type name is snake_case: lower-case letters, digits and `_`");
+        }
         i += 1;
     }
     let mut t = 0;
     while t < EventType::ALL.len() {
-        assert!(
-            !const_str_eq(EventType::ALL[t].as_str(), name),
-            "this event type name is already a built-in type: use observe::EventType"
-        );
+        if const_str_eq(EventType::ALL[t].as_str(), name) {
+            return Some("this event type name is already a built-in type: use observe::EventType");
+        }
         t += 1;
+    }
+    None
+}
+
+/// The custom types made from names found while reading, one per name.
+static READ_TYPES: std::sync::Mutex<Vec<&'static &'static str>> = std::sync::Mutex::new(Vec::new());
+
+/// At most this many names become custom types while reading, so a store
+/// full of made-up names cannot grow a reader's memory without bound.
+pub(crate) const READ_TYPES_LIMIT: usize = 4096;
+
+impl CustomEventType {
+    /// A custom type named `name`, for a reader that shows the events of
+    /// any application: `None` if the name breaks the registry's rule or
+    /// [`READ_TYPES_LIMIT`] names were taken already. Each name is kept
+    /// once for the life of the process.
+    pub(crate) fn read(name: &str) -> Option<CustomEventType> {
+        if event_name_error(name).is_some() {
+            return None;
+        }
+        let mut names = READ_TYPES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(&known) = names.iter().find(|n| ***n == name) {
+            return Some(CustomEventType { name: known });
+        }
+        if names.len() >= READ_TYPES_LIMIT {
+            return None;
+        }
+        let text: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        let name: &'static &'static str = Box::leak(Box::new(text));
+        names.push(name);
+        Some(CustomEventType { name })
     }
 }

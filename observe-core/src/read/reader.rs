@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use crate::model::event::WireIn;
+use crate::model::event_type::CustomEventType;
 use crate::{Event, EventType, SCHEMA_VERSION};
 
 /// Why one event could not be read.
@@ -43,6 +44,27 @@ pub type TypeLookup = fn(&str) -> Option<EventType>;
 /// it is given an application's registry.
 pub fn builtin_types(name: &str) -> Option<EventType> {
     EventType::parse(name).ok()
+}
+
+/// Every well-formed type name as a [`TypeLookup`], for tools that show the
+/// events of any application without its registry (`observe
+/// --custom-types`): a built-in name is its built-in type, any other name
+/// that `observe::registry!` would accept is read as a custom type of that
+/// name (kept for the life of the process). A name it would refuse is
+/// unknown and skipped, as always; so is every new name after the first
+/// 4,096, so that a store full of made-up names cannot grow the reader's
+/// memory without bound.
+///
+/// ```
+/// use observe::reader::{any_types, builtin_types};
+///
+/// assert_eq!(builtin_types("moderation_started"), None);
+/// assert_eq!(any_types("moderation_started").unwrap().as_str(), "moderation_started");
+/// assert_eq!(any_types("retrieval_started"), builtin_types("retrieval_started"));
+/// assert_eq!(any_types("Not-A-Name"), None);
+/// ```
+pub fn any_types(name: &str) -> Option<EventType> {
+    builtin_types(name).or_else(|| CustomEventType::read(name).map(EventType::Custom))
 }
 
 /// Reads one event from its JSON text, knowing the built-in types.
