@@ -146,6 +146,19 @@ fn import_twice(dir: &std::path::Path, store: &str) {
     assert_eq!(all.len(), 16, "17 events, one of them twice: stored once");
 }
 
+/// What a database store (SQLite or PostgreSQL) must do with the fixture:
+/// load it twice, answer every reading command, and let retention empty it.
+fn a_database(dir: &std::path::Path, store: &str) {
+    import_twice(dir, store);
+    same_everywhere(store);
+    json_fields(store);
+    snapshot("trace_odd_db", &ok(store, &["--utc", "trace", ODD]));
+    snapshot("stats_db", &ok(store, &["stats"]));
+    let retained = ok(store, &["--json", "retain", "--older-than", "1d"]);
+    assert_eq!(json_lines(&retained)[0]["deleted"], 16);
+    assert_eq!(ok(store, &["--json", "traces"]), "");
+}
+
 #[test]
 fn a_jsonl_file() {
     let dir = temp_dir("jsonl");
@@ -161,14 +174,7 @@ fn a_jsonl_file() {
 fn an_sqlite_store() {
     let dir = temp_dir("sqlite");
     let store = format!("sqlite://{}", dir.join("events.db").display());
-    import_twice(&dir, &store);
-    same_everywhere(&store);
-    json_fields(&store);
-    snapshot("trace_odd_db", &ok(&store, &["--utc", "trace", ODD]));
-    snapshot("stats_db", &ok(&store, &["stats"]));
-    let retained = ok(&store, &["--json", "retain", "--older-than", "1d"]);
-    assert_eq!(json_lines(&retained)[0]["deleted"], 16);
-    assert_eq!(ok(&store, &["--json", "traces"]), "");
+    a_database(&dir, &store);
 }
 
 #[test]
@@ -178,13 +184,7 @@ fn a_postgres_store() {
     };
     let dir = temp_dir("postgres");
     assert!(ok(&store, &["migrate"]).contains("is up to date"));
-    import_twice(&dir, &store);
-    same_everywhere(&store);
-    json_fields(&store);
-    snapshot("trace_odd_db", &ok(&store, &["--utc", "trace", ODD]));
-    snapshot("stats_db", &ok(&store, &["stats"]));
-    let retained = ok(&store, &["--json", "retain", "--older-than", "1d"]);
-    assert_eq!(json_lines(&retained)[0]["deleted"], 16);
+    a_database(&dir, &store);
 }
 
 #[test]
