@@ -66,6 +66,22 @@ impl Drop for ClientGuard {
     }
 }
 
+/// The `seq` a new client's "from now on" starts after: the newest event
+/// the follower published or the store holds, whichever is later. The
+/// follower polls, so events written just before the client connected may
+/// be in the store and not yet published; they are not "from now on".
+async fn now(state: &AppState) -> i64 {
+    let head = state.follower.head().await;
+    let stored = match state.store.before(i64::MAX, 1).await {
+        Ok(tail) => tail.events.first().map_or(0, |e| e.seq),
+        Err(error) => {
+            eprintln!("observe serve: reading the store's newest event failed: {error}");
+            0
+        }
+    };
+    head.max(stored)
+}
+
 /// The handler.
 pub(crate) async fn stream(
     State(state): State<AppState>,
@@ -84,7 +100,7 @@ pub(crate) async fn stream(
         .and_then(|v| v.trim().parse::<i64>().ok());
     let last = match resume {
         Some(seq) => seq,
-        None => state.follower.head().await,
+        None => now(&state).await,
     };
     state.metrics.client_joined();
     let client = Client {

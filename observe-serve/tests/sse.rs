@@ -135,3 +135,20 @@ async fn a_hundred_clients_one_stuck_every_reader_gets_every_event_in_order() {
     assert!(lagged >= 1, "the stuck client was told it lagged");
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// The follower polls the store, so an event can be stored and not yet
+/// published when a client connects; it happened before the client came
+/// and must not reach it as a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_stored_just_before_connecting_are_not_sent_as_new() {
+    let server = start("just-before", None).await;
+    // The follower has caught up once when the first client is served.
+    drop(SseClient::connect(&server.url("/api/v1/stream"), &[]).await);
+    for _ in 0..5 {
+        server.write(3).await; // no pause: the follower has not read them yet
+        let mut client = SseClient::connect(&server.url("/api/v1/stream"), &[]).await;
+        let new = server.write(1).await;
+        let got = client.take(1).await;
+        assert_eq!(got.iter().map(correlation_id).collect::<Vec<_>>(), new);
+    }
+}
