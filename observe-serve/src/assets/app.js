@@ -117,15 +117,27 @@ async function showTrace(id) {
   const title = $("trace-title");
   if (!res.ok) { title.textContent = "No trace " + id; $("waterfall").replaceChildren(); return; }
   const chain = await res.json();
-  title.textContent = "Trace " + chain.correlation_id + " · " + fmtUs(chain.duration_us);
+  title.textContent = "Trace " + chain.correlation_id + " · " + fmtUs(timeScale(chain));
   renderWaterfall(chain);
   window.observeRenderMs = performance.now() - t0;
   document.body.dataset.rendered = chain.correlation_id;
 }
 
+// The waterfall's time scale: from the first event to the end of the
+// latest span. A span's reported duration can reach past the chain's last
+// event (durations come from a monotonic clock, timestamps from the wall
+// clock), and every bar must fit on the scale.
+function timeScale(chain) {
+  let end = chain.duration_us || 0;
+  for (const span of chain.spans) {
+    if (span.duration_us !== null) end = Math.max(end, span.start_us - chain.start_us + span.duration_us);
+  }
+  return Math.max(1, end);
+}
+
 function renderWaterfall(chain) {
   const start = chain.start_us;
-  const total = Math.max(1, chain.duration_us);
+  const total = timeScale(chain);
   const frag = document.createDocumentFragment();
   chain.spans.forEach((span, i) => {
     const row = el("div", "row");
@@ -139,7 +151,7 @@ function renderWaterfall(chain) {
     const offset = span.start_us - start;
     const length = span.duration_us === null ? total - offset : span.duration_us;
     bar.style.left = (100 * offset / total) + "%";
-    bar.style.width = Math.max(0.2, 100 * length / total) + "%";
+    bar.style.width = Math.min(100 - 100 * offset / total, Math.max(0.2, 100 * length / total)) + "%";
     bar.title = (span.outcome || "in flight") + " " + fmtUs(span.duration_us);
     track.append(bar);
     row.append(label, track);
