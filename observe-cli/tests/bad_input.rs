@@ -9,11 +9,8 @@ use common::*;
 
 /// Runs `observe` expecting `code`; returns its one-line stderr.
 fn fails(store: &str, args: &[&str], code: i32) -> String {
-    let out = observe(store, args);
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(code), "observe {args:?}: {stderr}");
+    let (out, stderr) = one_line_error(store, args, code);
     assert_eq!(out.stdout, b"", "observe {args:?} printed on stdout");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     assert!(stderr.starts_with("observe: error: "), "{stderr}");
     stderr
 }

@@ -103,13 +103,9 @@ fn zipkin_with_correlation_sends_that_request_only() {
 #[test]
 fn an_unreachable_collector_is_a_one_line_error() {
     let (_dir, store) = imported_store("export-down");
-    // A port that was free a moment ago: nothing listens there now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out = observe(
+    // Nothing listens there now.
+    let port = free_port();
+    let (_, stderr) = one_line_error(
         &store,
         &[
             "export",
@@ -117,10 +113,8 @@ fn an_unreachable_collector_is_a_one_line_error() {
             "--endpoint",
             &format!("http://127.0.0.1:{port}/api/v2/spans"),
         ],
+        1,
     );
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.contains("is the collector running there?"),
         "{stderr}"

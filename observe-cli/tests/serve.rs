@@ -12,15 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// A free port on loopback (free a moment ago).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `GET path` over a fresh connection: the status and the body.
 fn get(port: u16, path: &str, token: Option<&str>) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
@@ -115,10 +106,7 @@ fn a_token_guards_every_route_but_metrics() {
 #[test]
 fn a_public_address_without_a_token_is_refused() {
     let (_dir, store) = imported_store("serve-public");
-    let out = observe(&store, &["serve", "--bind", "0.0.0.0:0"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let (_, stderr) = one_line_error(&store, &["serve", "--bind", "0.0.0.0:0"], 2);
     assert!(
         stderr.contains("refusing to bind 0.0.0.0:0 without a token"),
         "{stderr}"

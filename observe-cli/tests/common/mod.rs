@@ -294,6 +294,25 @@ pub fn imported_store(test: &str) -> (PathBuf, String) {
     (dir, store)
 }
 
+/// A port on loopback that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `observe` expecting exit code `code` and one line on stderr;
+/// returns that line.
+pub fn one_line_error(store: &str, args: &[&str], code: i32) -> (Output, String) {
+    let out = observe(store, args);
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(out.status.code(), Some(code), "observe {args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    (out, stderr)
+}
+
 /// Sends SIGINT (Ctrl-C) to a running `observe` and waits for it to end:
 /// its exit status and what it wrote on stderr.
 pub fn interrupt(mut child: Child) -> (ExitStatus, String) {
