@@ -27,5 +27,5 @@ mod server;
 mod stream;
 
 pub use error::ServeError;
-pub use options::{DEFAULT_BIND, ServeOptions, TOKEN_ENV};
+pub use options::{DEFAULT_BIND, DEFAULT_STREAM_WINDOW, ServeOptions, TOKEN_ENV};
 pub use server::{AppState, StatsSource, router, serve, serve_on};

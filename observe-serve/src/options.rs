@@ -30,11 +30,18 @@ pub struct ServeOptions {
     /// [`any_types`](observe_core::read::reader::any_types) to show every
     /// application's own types.
     pub types: TypeLookup,
+    /// How many of the newest events the stream keeps in memory, encoded
+    /// once for every client (at most 32 MiB of them). A client further
+    /// behind is told it lagged and reads the store instead.
+    pub stream_window: usize,
 }
+
+/// [`ServeOptions::stream_window`] unless set.
+pub const DEFAULT_STREAM_WINDOW: usize = 65_536;
 
 impl ServeOptions {
     /// The store on [`DEFAULT_BIND`], no token, no CORS, the built-in
-    /// event types.
+    /// event types, a [`DEFAULT_STREAM_WINDOW`].
     pub fn new(store: StoreUrl) -> ServeOptions {
         ServeOptions {
             store,
@@ -42,6 +49,7 @@ impl ServeOptions {
             token: None,
             cors_origins: Vec::new(),
             types: builtin_types,
+            stream_window: DEFAULT_STREAM_WINDOW,
         }
     }
 

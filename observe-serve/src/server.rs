@@ -38,12 +38,12 @@ impl std::fmt::Debug for AppState {
 }
 
 /// The routes over `store`, to mount in an axum application; spawns the
-/// task that follows the store (call it inside a tokio runtime). `token`
-/// and `cors_origins` come from `options`; its `bind` and `store` are not
-/// read (the caller binds, and passes the opened store).
+/// task that follows the store (call it inside a tokio runtime). `token`,
+/// `cors_origins` and `stream_window` come from `options`; its `bind` and
+/// `store` are not read (the caller binds, and passes the opened store).
 pub fn router(store: Store, pipeline_stats: Option<StatsSource>, options: &ServeOptions) -> Router {
     let store = Arc::new(store);
-    let follower = Follower::new();
+    let follower = Follower::new(options.stream_window);
     let metrics = Arc::new(Metrics::default());
     tokio::spawn(follower.clone().run(store.clone(), metrics.clone()));
     let state = AppState {

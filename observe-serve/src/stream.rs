@@ -1,22 +1,28 @@
-//! `GET /api/v1/stream`: the live events as Server-Sent Events, replayed
-//! from the store after `Last-Event-ID` or a lag, then followed live.
+//! `GET /api/v1/stream`: the live events as Server-Sent Events, copied
+//! from the follower's window of recent events (encoded once for all
+//! clients), or read from the store after `Last-Event-ID` or a lag.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use futures_util::stream;
 use observe_store::EventStore;
 use serde::Deserialize;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
 
-use crate::follower::{BATCH, Frame};
+use crate::follower::{BATCH, Frame, Read};
 use crate::json::version_error;
 use crate::server::AppState;
+
+/// Bytes of SSE records sent to a client in one chunk, at most (a client
+/// that keeps up gets what is new in one write, not one write per event).
+const CHUNK: usize = 64 << 10;
+/// A comment line this often on a quiet stream, so proxies keep it open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The stream's query parameters: filters and the schema version wanted.
 #[derive(Debug, Default, Deserialize)]
@@ -43,17 +49,17 @@ impl StreamQuery {
     }
 }
 
-/// One client's position: what it has been sent, where it reads next.
+/// One client's position: what it has been sent, and how to wait.
 struct Client {
     state: AppState,
     query: StreamQuery,
-    live: broadcast::Receiver<Arc<Frame>>,
+    /// Changes when the follower has read more.
+    head: watch::Receiver<i64>,
     /// The last `seq` sent (or skipped by the filters).
     last: i64,
-    /// Frames read from the store, not yet sent.
-    replay: std::collections::VecDeque<Frame>,
-    /// Reading from the store until it has nothing newer.
-    replaying: bool,
+    /// Has been up to date once, so falling behind the window is news to
+    /// tell it (a client resuming from an old `Last-Event-ID` is not told).
+    live: bool,
     _guard: ClientGuard,
 }
 
@@ -67,9 +73,9 @@ impl Drop for ClientGuard {
 }
 
 /// The `seq` a new client's "from now on" starts after: the newest event
-/// the follower published or the store holds, whichever is later. The
-/// follower polls, so events written just before the client connected may
-/// be in the store and not yet published; they are not "from now on".
+/// the follower read or the store holds, whichever is later. The follower
+/// polls, so events written just before the client connected may be in
+/// the store and not yet read; they are not "from now on".
 async fn now(state: &AppState) -> i64 {
     let head = state.follower.head().await;
     let stored = match state.store.before(i64::MAX, 1).await {
@@ -93,7 +99,7 @@ pub(crate) async fn stream(
     {
         return version_error(wanted);
     }
-    let live = state.follower.subscribe();
+    let head = state.follower.subscribe();
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -107,17 +113,24 @@ pub(crate) async fn stream(
         _guard: ClientGuard(state.clone()),
         state,
         query,
-        live,
+        head,
         last,
-        replay: Default::default(),
-        replaying: true,
+        live: false,
     };
-    Sse::new(events(client))
-        .keep_alive(
-            KeepAlive::new()
-                .interval(Duration::from_secs(15))
-                .text("keep-alive"),
-        )
+    let chunks = stream::unfold(client, |mut client| async move {
+        let chunk = client.next().await?;
+        Some((Ok::<_, Infallible>(chunk), client))
+    });
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        Body::from_stream(chunks),
+    )
         .into_response()
 }
 
@@ -132,81 +145,76 @@ fn header_version(headers: &HeaderMap) -> Option<u32> {
         .ok()
 }
 
-fn events(client: Client) -> impl Stream<Item = Result<SseEvent, Infallible>> {
-    stream::unfold(client, |mut client| async move {
-        let event = client.next().await?;
-        Some((Ok(event), client))
-    })
-}
-
 impl Client {
-    /// The next SSE event; `None` ends the stream.
-    async fn next(&mut self) -> Option<SseEvent> {
+    /// The next chunk of SSE text; `None` ends the stream.
+    async fn next(&mut self) -> Option<Bytes> {
+        let named = self.query.named != Some(false);
+        let mut out = Vec::new();
         loop {
-            if let Some(frame) = self.replay.pop_front() {
-                if let Some(event) = self.send(&frame) {
-                    return Some(event);
-                }
-                continue;
-            }
-            if self.replaying {
-                self.replaying = self.fill().await?;
-                continue;
-            }
-            match self.live.recv().await {
-                Ok(frame) => {
-                    if let Some(event) = self.send(&frame) {
-                        return Some(event);
+            self.head.borrow_and_update();
+            let query = &self.query;
+            match self
+                .state
+                .follower
+                .read(self.last, |f| query.admits(f), named, &mut out, CHUNK)
+            {
+                Read::Copied { last, .. } => {
+                    self.last = last;
+                    if !out.is_empty() {
+                        return Some(out.into());
                     }
                 }
-                Err(RecvError::Lagged(missed)) => {
-                    // Behind by more than the channel holds: say so, then
-                    // read what it missed from the store.
-                    self.live = self.state.follower.subscribe();
-                    self.replaying = true;
-                    let data = format!(r#"{{"missed":{missed},"resync_from":{}}}"#, self.last);
-                    return Some(SseEvent::default().event("lagged").data(data));
+                Read::Behind { floor } => {
+                    if std::mem::take(&mut self.live) {
+                        // Fell out of the window: say so, then read what it
+                        // missed from the store.
+                        let notice =
+                            format!("event: lagged\ndata: {{\"resync_from\":{}}}\n\n", self.last);
+                        return Some(notice.into());
+                    }
+                    self.fill(floor, named, &mut out).await?;
+                    if !out.is_empty() {
+                        return Some(out.into());
+                    }
                 }
-                Err(RecvError::Closed) => return None,
+                Read::Current => {
+                    self.live = true;
+                    match tokio::time::timeout(KEEP_ALIVE, self.head.changed()).await {
+                        Ok(Ok(())) => {}
+                        // The follower is gone: so is the stream.
+                        Ok(Err(_)) => return None,
+                        Err(_) => return Some(Bytes::from_static(b":keep-alive\n\n")),
+                    }
+                }
             }
         }
     }
 
-    /// Reads the next batch after `last` from the store; `Some(false)` when
-    /// the store had nothing newer (live from here), `None` on an error.
-    async fn fill(&mut self) -> Option<bool> {
-        match self.state.store.after(self.last, BATCH).await {
-            Ok(tail) => {
-                let full = tail.events.len() == BATCH;
-                self.replay
-                    .extend(tail.events.iter().filter_map(Frame::new));
-                if tail.events.is_empty() {
-                    self.last = self.last.max(tail.next_seq);
-                }
-                Some(full || !self.replay.is_empty())
-            }
+    /// Reads the next batch after `last` from the store into `out`;
+    /// `None` on an error (the stream ends, the client resumes with its
+    /// `Last-Event-ID`). If the store has nothing after `last` though the
+    /// window starts later (deleted by retention meanwhile), the client
+    /// moves on to the window's `floor`.
+    async fn fill(&mut self, floor: i64, named: bool, out: &mut Vec<u8>) -> Option<()> {
+        let tail = match self.state.store.after(self.last, BATCH).await {
+            Ok(tail) => tail,
             Err(error) => {
                 eprintln!("observe serve: replaying the store failed: {error}");
-                None
+                return None;
+            }
+        };
+        for stored in &tail.events {
+            if let Some(frame) = Frame::new(stored)
+                && self.query.admits(&frame)
+            {
+                frame.write_to(named, out);
             }
         }
-    }
-
-    /// The SSE event for `frame`, or `None` if it was sent already or the
-    /// filters leave it out.
-    fn send(&mut self, frame: &Frame) -> Option<SseEvent> {
-        if frame.seq <= self.last {
-            return None;
-        }
-        self.last = frame.seq;
-        self.query.admits(frame).then(|| {
-            let event = SseEvent::default()
-                .id(frame.seq.to_string())
-                .data(frame.json.as_str());
-            match self.query.named {
-                Some(false) => event,
-                _ => event.event(frame.event_type.as_str()),
-            }
-        })
+        let read = tail
+            .events
+            .last()
+            .map_or(tail.next_seq, |e| e.seq.max(tail.next_seq));
+        self.last = if read > self.last { read } else { floor };
+        Some(())
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{SseClient, correlation_id, start};
+use common::{SseClient, correlation_id, start, start_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnecting_with_last_event_id_gets_exactly_the_missed_events() {
@@ -121,19 +121,53 @@ async fn a_hundred_clients_one_stuck_every_reader_gets_every_event_in_order() {
             "in order, no duplicate"
         );
     }
-    // Now the stuck client reads: it is told it lagged, then resynchronised
-    // from the store, so it too ends with every event.
+    // Now the stuck client reads: the events are still in the window (or
+    // in the store, if it fell out of it), so it too ends with every one.
+    let seqs = read_events(&mut stuck, EVENTS).await.0;
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// Reads `n` events, counting `lagged` notices apart: (seqs, notices).
+async fn read_events(client: &mut SseClient, n: usize) -> (Vec<i64>, usize) {
     let mut seqs = Vec::new();
     let mut lagged = 0;
-    while seqs.len() < EVENTS {
-        let m = stuck.take(1).await.remove(0);
+    while seqs.len() < n {
+        let m = client.take(1).await.remove(0);
         match m.event.as_deref() {
             Some("lagged") => lagged += 1,
             _ => seqs.push(m.id.unwrap().parse::<i64>().unwrap()),
         }
     }
-    assert!(lagged >= 1, "the stuck client was told it lagged");
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+    (seqs, lagged)
+}
+
+/// A client that falls out of the in-memory window is told so, then
+/// gets what it missed from the store: every event, in order, no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_behind_the_window_is_told_and_resynchronised_from_the_store() {
+    // More than the sockets between them buffer (several MiB on
+    // loopback), so the server cannot hand it all over while in the window.
+    const EVENTS: usize = 20_000;
+    let server = start_with("lagged", |o| o.stream_window = 200).await;
+    let url = server.url("/api/v1/stream");
+    let mut stuck = SseClient::connect(&url, &[]).await;
+    // Up to date once: it has received an event live.
+    server.write(1).await;
+    let first = stuck.take(1).await[0]
+        .id
+        .clone()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
+    for _ in 0..EVENTS / 1000 {
+        server.write(1000).await;
+    }
+    // Only now does it read on: the window holds the last 200 at most.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (seqs, lagged) = read_events(&mut stuck, EVENTS).await;
+    assert!(lagged >= 1, "told it lagged");
+    let expected: Vec<i64> = (first + 1..=first + EVENTS as i64).collect();
+    assert_eq!(seqs, expected, "every event after the first, in order");
 }
 
 /// The follower polls the store, so an event can be stored and not yet

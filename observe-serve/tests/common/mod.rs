@@ -33,6 +33,11 @@ impl Drop for Harness {
 
 /// Starts a server (with `token`, if any) over a new store.
 pub async fn start(name: &str, token: Option<&str>) -> Harness {
+    start_with(name, |options| options.token = token.map(str::to_owned)).await
+}
+
+/// Starts a server over a new store with the options `configure` sets.
+pub async fn start_with(name: &str, configure: impl FnOnce(&mut ServeOptions)) -> Harness {
     let dir = std::env::temp_dir().join(format!("observe-serve-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -42,7 +47,7 @@ pub async fn start(name: &str, token: Option<&str>) -> Harness {
     let addr = listener.local_addr().unwrap();
     let mut options = ServeOptions::new(StoreUrl::sqlite(&path));
     options.bind = addr;
-    options.token = token.map(str::to_owned);
+    configure(&mut options);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         serve_on(listener, options, async {
@@ -133,7 +138,9 @@ pub struct SseMessage {
 /// An open SSE connection.
 pub struct SseClient {
     body: hyper::body::Incoming,
-    buffer: String,
+    /// Received, not yet parsed; parsing starts at `start`.
+    buffer: Vec<u8>,
+    start: usize,
 }
 
 impl SseClient {
@@ -149,15 +156,18 @@ impl SseClient {
         assert_eq!(response.status(), StatusCode::OK);
         SseClient {
             body: response.into_body(),
-            buffer: String::new(),
+            buffer: Vec::new(),
+            start: 0,
         }
     }
 
     /// The next event (keep-alive comments skipped); `None` at the end.
     pub async fn next(&mut self) -> Option<SseMessage> {
         loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
+            let unread = &self.buffer[self.start..];
+            if let Some(end) = unread.windows(2).position(|w| w == b"\n\n") {
+                let block = String::from_utf8_lossy(&unread[..end]).into_owned();
+                self.start += end + 2;
                 let mut message = SseMessage {
                     id: None,
                     event: None,
@@ -183,7 +193,9 @@ impl SseClient {
             }
             let frame = self.body.frame().await?.ok()?;
             if let Ok(data) = frame.into_data() {
-                self.buffer.push_str(&String::from_utf8_lossy(&data));
+                self.buffer.drain(..self.start);
+                self.start = 0;
+                self.buffer.extend_from_slice(&data);
             }
         }
     }

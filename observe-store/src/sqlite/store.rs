@@ -10,8 +10,8 @@ use observe_core::read::reader::TypeLookup;
 use rusqlite::{Connection, Row, params, params_from_iter};
 use uuid::Uuid;
 
-use super::Location;
 use super::sql::{self, Param};
+use super::{Location, blocking};
 use crate::StoreError;
 use crate::query::{
     EventCount, EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
@@ -23,8 +23,9 @@ use crate::summary::{StatsAcc, Summaries, parse_outcome};
 const RETAIN_CHUNK: i64 = 5_000;
 
 /// Reads (and prunes) an SQLite event store. Queries run on the calling
-/// thread; the connection is its own, so the sink keeps writing meanwhile
-/// (WAL).
+/// thread (on a multi-thread tokio runtime, outside its scheduler, so the
+/// runtime's other tasks move on meanwhile); the connection is its own, so
+/// the sink keeps writing meanwhile (WAL).
 ///
 /// ```
 /// use observe::store::{EventStore, SqliteSink, SqliteStore, TraceFilter};
@@ -210,21 +211,22 @@ fn stored_row(row: &Row<'_>) -> rusqlite::Result<StoredRow> {
 
 impl EventStore for SqliteStore {
     async fn chain(&self, correlation_id: Uuid) -> Result<Chain, StoreError> {
-        let (events, _) = self.events(&sql::chain(), params![correlation_id.to_string()])?;
+        let (events, _) =
+            blocking(|| self.events(&sql::chain(), params![correlation_id.to_string()]))?;
         Ok(Chain::build(events.into_iter().map(|e| e.event).collect()))
     }
 
     async fn traces(&self, filter: &TraceFilter) -> Result<Page<TraceSummary>, StoreError> {
-        self.summaries(filter)
+        blocking(|| self.summaries(filter))
     }
 
     async fn after(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
-        let rows = self.events(&sql::after(), params![seq, Tail::limit(limit)])?;
+        let rows = blocking(|| self.events(&sql::after(), params![seq, Tail::limit(limit)]))?;
         Ok(Tail::read(seq, rows))
     }
 
     async fn before(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
-        let rows = self.events(&sql::before(), params![seq, Tail::limit(limit)])?;
+        let rows = blocking(|| self.events(&sql::before(), params![seq, Tail::limit(limit)]))?;
         Ok(Tail::read(seq, rows))
     }
 
@@ -233,23 +235,25 @@ impl EventStore for SqliteStore {
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) -> Result<Vec<EventCount>, StoreError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare_cached(sql::EVENT_COUNTS)
-            .map_err(|e| self.at.error(e))?;
-        let from = from.map_or(i64::MIN, Timestamp::unix_micros);
-        let to = to.map_or(i64::MAX, Timestamp::unix_micros);
-        statement
-            .query_map(params![from, to], |row| {
-                let outcome: Option<String> = row.get(1)?;
-                Ok(EventCount {
-                    event_type: row.get(0)?,
-                    outcome: parse_outcome(outcome.as_deref()),
-                    count: row.get::<_, i64>(2)?.max(0) as u64,
+        blocking(|| {
+            let conn = self.conn();
+            let mut statement = conn
+                .prepare_cached(sql::EVENT_COUNTS)
+                .map_err(|e| self.at.error(e))?;
+            let from = from.map_or(i64::MIN, Timestamp::unix_micros);
+            let to = to.map_or(i64::MAX, Timestamp::unix_micros);
+            statement
+                .query_map(params![from, to], |row| {
+                    let outcome: Option<String> = row.get(1)?;
+                    Ok(EventCount {
+                        event_type: row.get(0)?,
+                        outcome: parse_outcome(outcome.as_deref()),
+                        count: row.get::<_, i64>(2)?.max(0) as u64,
+                    })
                 })
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.at.error(e))
+                .and_then(|rows| rows.collect())
+                .map_err(|e| self.at.error(e))
+        })
     }
 
     async fn processor_stats(
@@ -257,11 +261,11 @@ impl EventStore for SqliteStore {
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) -> Result<Vec<ProcessorStats>, StoreError> {
-        self.stats(from, to)
+        blocking(|| self.stats(from, to))
     }
 
     async fn retain(&self, older_than: Timestamp) -> Result<u64, StoreError> {
-        self.delete_old(older_than)
+        blocking(|| self.delete_old(older_than))
     }
 
     fn unknown_types(&self) -> BTreeMap<String, u64> {
