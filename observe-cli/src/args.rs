@@ -125,6 +125,11 @@ enum Command {
         /// for several.
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
+        /// How far below the default CPU priority the server runs (0-19),
+        /// so that the application writing the events keeps the CPU.
+        #[arg(long, value_name = "N", default_value_t = observe_serve::DEFAULT_NICE,
+              value_parser = clap::value_parser!(i32).range(0..=19))]
+        nice: i32,
     },
     /// Create the store if needed and bring its schema layout up to date.
     Migrate,
@@ -262,10 +267,12 @@ impl Command {
                 bind,
                 token,
                 cors_origins,
+                nice,
             } => Plan::Serve(commands::serve::Options {
                 bind,
                 token,
                 cors_origins,
+                nice,
             }),
             Command::Migrate => Plan::Migrate,
             Command::Retain { older_than } => {

@@ -24,12 +24,7 @@ fn main() -> ExitCode {
         Ok(parsed) => parsed,
         Err(error) => return report(error),
     };
-    let mut builder = if plan.serves() {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    };
-    let runtime = match builder.enable_all().build() {
+    let runtime = match plan.runtime() {
         Ok(runtime) => runtime,
         Err(e) => return report(CliError::failed(format!("cannot start the runtime: {e}"))),
     };

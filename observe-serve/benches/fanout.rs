@@ -15,11 +15,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Harness, SseClient, start};
+use common::{Harness, SseClient, start_on};
 use criterion::Criterion;
 use observe_core::delivery::sink::Sink;
 use observe_core::{CorrelationContext, Event, EventType};
-use tokio::runtime::Runtime;
+use tokio::runtime::{Handle, Runtime};
 
 /// Events per write, as a pipeline batch would be.
 const BATCH: usize = 200;
@@ -55,8 +55,8 @@ impl Readers {
             let mut client = SseClient::connect(&server.url("/api/v1/stream"), &[]).await;
             let received = Arc::clone(&received);
             tasks.push(tokio::spawn(async move {
-                while client.next().await.is_some() {
-                    received.fetch_add(1, Ordering::Relaxed);
+                while let Some(n) = client.count().await {
+                    received.fetch_add(n as u64, Ordering::Relaxed);
                 }
             }));
         }
@@ -74,9 +74,9 @@ impl Readers {
 /// One latency round: `round_events()` events written as fast as the store takes
 /// them while `clients` read; returns (events/s delivered to all clients,
 /// p50, p99 of commit-to-receipt in microseconds).
-async fn latency_round(clients: usize, name: &str) -> (f64, u64, u64) {
+async fn latency_round(server_runtime: &Handle, clients: usize, name: &str) -> (f64, u64, u64) {
     let events = round_events();
-    let server = start(name, None).await;
+    let server = start_on(server_runtime, name, |_| {}).await;
     let started = Instant::now();
     let mut readers = Vec::new();
     for _ in 0..clients {
@@ -125,10 +125,17 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
+    // The server runs as `observe serve` does: on its own runtime, at a
+    // lower priority than the writer (the application) and the clients.
+    let server_runtime = observe_serve::runtime(observe_serve::DEFAULT_NICE).expect("a runtime");
     let mut c = Criterion::default().configure_from_args();
     let mut writer_ns = Vec::new();
     for clients in [0, 1, 10, 100] {
-        let server = runtime.block_on(start(&format!("bench-writer-{clients}"), None));
+        let server = runtime.block_on(start_on(
+            server_runtime.handle(),
+            &format!("bench-writer-{clients}"),
+            |_| {},
+        ));
         let readers = runtime.block_on(Readers::connect(&server, clients));
         let mut group = c.benchmark_group("writer_with_clients");
         group.throughput(criterion::Throughput::Elements(BATCH as u64));
@@ -169,6 +176,7 @@ fn main() {
         let rounds: Vec<(f64, u64, u64)> = (0..3)
             .map(|r| {
                 runtime.block_on(latency_round(
+                    server_runtime.handle(),
                     clients,
                     &format!("bench-fanout-{clients}-{r}"),
                 ))

@@ -23,9 +23,11 @@ mod follower;
 mod json;
 mod metrics;
 mod options;
+mod priority;
 mod server;
 mod stream;
 
 pub use error::ServeError;
 pub use options::{DEFAULT_BIND, DEFAULT_STREAM_WINDOW, ServeOptions, TOKEN_ENV};
+pub use priority::{DEFAULT_NICE, runtime};
 pub use server::{AppState, StatsSource, router, serve, serve_on};

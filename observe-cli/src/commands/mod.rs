@@ -60,11 +60,17 @@ pub async fn run(globals: &Globals, plan: Plan) -> Result<(), CliError> {
 }
 
 impl Plan {
-    /// Whether the command wants a runtime with worker threads (the server
-    /// answers many clients at once; every other command is one sequence of
-    /// queries).
-    pub fn serves(&self) -> bool {
-        matches!(self, Plan::Serve(_))
+    /// The runtime the command runs on: the server's own (worker threads
+    /// at a lower priority: it answers many clients at once and yields to
+    /// the application); one thread for every other command (one sequence
+    /// of queries).
+    pub fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        match self {
+            Plan::Serve(options) => observe_serve::runtime(options.nice),
+            _ => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build(),
+        }
     }
 }
 

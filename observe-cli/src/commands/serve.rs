@@ -17,6 +17,8 @@ pub struct Options {
     pub token: Option<String>,
     /// Origins allowed to call the API from a browser.
     pub cors_origins: Vec<String>,
+    /// How far below the default priority the server's threads run.
+    pub nice: i32,
 }
 
 /// Serves the store until interrupted.

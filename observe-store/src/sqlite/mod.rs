@@ -16,21 +16,6 @@ pub use store::SqliteStore;
 
 use crate::StoreError;
 
-/// Runs a blocking SQLite call from async code. On a multi-thread tokio
-/// runtime the worker hands its other tasks to the rest of the runtime
-/// first (`block_in_place`), so a long query (`stats` over a large store)
-/// does not stall every request scheduled on that worker; elsewhere (a
-/// current-thread runtime, or no runtime) it simply runs.
-fn blocking<T>(query: impl FnOnce() -> T) -> T {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(query)
-        }
-        _ => query(),
-    }
-}
-
 /// Opens the database at `path` and brings its layout up to date.
 ///
 /// With `create`, the file and its missing directories are created with

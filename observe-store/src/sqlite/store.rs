@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use observe_core::Timestamp;
 use observe_core::read::chain::Chain;
@@ -10,8 +10,8 @@ use observe_core::read::reader::TypeLookup;
 use rusqlite::{Connection, Row, params, params_from_iter};
 use uuid::Uuid;
 
+use super::Location;
 use super::sql::{self, Param};
-use super::{Location, blocking};
 use crate::StoreError;
 use crate::query::{
     EventCount, EventStore, Page, ProcessorStats, StoredEvent, Tail, TraceFilter, TraceSummary,
@@ -42,9 +42,15 @@ const RETAIN_CHUNK: i64 = 5_000;
 /// # Ok::<(), observe::store::StoreError>(())
 /// ```
 pub struct SqliteStore {
+    reader: Reader,
+}
+
+/// What a query needs, cheap to clone into a blocking task.
+#[derive(Clone)]
+struct Reader {
     at: Location,
-    conn: Mutex<Connection>,
-    rows: RowReader,
+    conn: Arc<Mutex<Connection>>,
+    rows: Arc<RowReader>,
 }
 
 impl SqliteStore {
@@ -54,9 +60,11 @@ impl SqliteStore {
         let path: PathBuf = path.as_ref().to_path_buf();
         let conn = super::open(&path, None)?;
         Ok(SqliteStore {
-            at: Location(path),
-            conn: Mutex::new(conn),
-            rows: RowReader::default(),
+            reader: Reader {
+                at: Location(path),
+                conn: Arc::new(Mutex::new(conn)),
+                rows: Arc::new(RowReader::default()),
+            },
         })
     }
 
@@ -64,10 +72,36 @@ impl SqliteStore {
     /// `EventType::parse` that `observe::registry!` generated, and the
     /// application's own events are read instead of skipped as unknown.
     pub fn registry(mut self, types: TypeLookup) -> SqliteStore {
-        self.rows = RowReader::new(types);
+        self.reader.rows = Arc::new(RowReader::new(types));
         self
     }
 
+    /// Runs `query` on the runtime's blocking threads if there is a runtime
+    /// (the async worker goes on with its other tasks meanwhile; and if the
+    /// runtime shuts down, the waiting task is dropped, never woken into a
+    /// runtime that is gone), else right here.
+    async fn run<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Reader) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let reader = self.reader.clone();
+                runtime
+                    .spawn_blocking(move || query(&reader))
+                    .await
+                    .map_err(|e| StoreError::Database {
+                        backend: "SQLite",
+                        store: self.reader.at.0.display().to_string(),
+                        message: format!("the query's task failed: {e}"),
+                    })?
+            }
+            Err(_) => query(&self.reader),
+        }
+    }
+}
+
+impl Reader {
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -155,6 +189,30 @@ impl SqliteStore {
         Ok(acc.finish())
     }
 
+    fn counts(
+        &self,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<EventCount>, StoreError> {
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare_cached(sql::EVENT_COUNTS)
+            .map_err(|e| self.at.error(e))?;
+        let from = from.map_or(i64::MIN, Timestamp::unix_micros);
+        let to = to.map_or(i64::MAX, Timestamp::unix_micros);
+        statement
+            .query_map(params![from, to], |row| {
+                let outcome: Option<String> = row.get(1)?;
+                Ok(EventCount {
+                    event_type: row.get(0)?,
+                    outcome: parse_outcome(outcome.as_deref()),
+                    count: row.get::<_, i64>(2)?.max(0) as u64,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.at.error(e))
+    }
+
     fn delete_old(&self, older_than: Timestamp) -> Result<u64, StoreError> {
         let cutoff = older_than.unix_micros();
         let mut deleted = 0;
@@ -211,22 +269,29 @@ fn stored_row(row: &Row<'_>) -> rusqlite::Result<StoredRow> {
 
 impl EventStore for SqliteStore {
     async fn chain(&self, correlation_id: Uuid) -> Result<Chain, StoreError> {
-        let (events, _) =
-            blocking(|| self.events(&sql::chain(), params![correlation_id.to_string()]))?;
+        let id = correlation_id.to_string();
+        let (events, _) = self
+            .run(move |r| r.events(&sql::chain(), params![id]))
+            .await?;
         Ok(Chain::build(events.into_iter().map(|e| e.event).collect()))
     }
 
     async fn traces(&self, filter: &TraceFilter) -> Result<Page<TraceSummary>, StoreError> {
-        blocking(|| self.summaries(filter))
+        let filter = filter.clone();
+        self.run(move |r| r.summaries(&filter)).await
     }
 
     async fn after(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
-        let rows = blocking(|| self.events(&sql::after(), params![seq, Tail::limit(limit)]))?;
+        let rows = self
+            .run(move |r| r.events(&sql::after(), params![seq, Tail::limit(limit)]))
+            .await?;
         Ok(Tail::read(seq, rows))
     }
 
     async fn before(&self, seq: i64, limit: usize) -> Result<Tail, StoreError> {
-        let rows = blocking(|| self.events(&sql::before(), params![seq, Tail::limit(limit)]))?;
+        let rows = self
+            .run(move |r| r.events(&sql::before(), params![seq, Tail::limit(limit)]))
+            .await?;
         Ok(Tail::read(seq, rows))
     }
 
@@ -235,25 +300,7 @@ impl EventStore for SqliteStore {
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) -> Result<Vec<EventCount>, StoreError> {
-        blocking(|| {
-            let conn = self.conn();
-            let mut statement = conn
-                .prepare_cached(sql::EVENT_COUNTS)
-                .map_err(|e| self.at.error(e))?;
-            let from = from.map_or(i64::MIN, Timestamp::unix_micros);
-            let to = to.map_or(i64::MAX, Timestamp::unix_micros);
-            statement
-                .query_map(params![from, to], |row| {
-                    let outcome: Option<String> = row.get(1)?;
-                    Ok(EventCount {
-                        event_type: row.get(0)?,
-                        outcome: parse_outcome(outcome.as_deref()),
-                        count: row.get::<_, i64>(2)?.max(0) as u64,
-                    })
-                })
-                .and_then(|rows| rows.collect())
-                .map_err(|e| self.at.error(e))
-        })
+        self.run(move |r| r.counts(from, to)).await
     }
 
     async fn processor_stats(
@@ -261,14 +308,14 @@ impl EventStore for SqliteStore {
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) -> Result<Vec<ProcessorStats>, StoreError> {
-        blocking(|| self.stats(from, to))
+        self.run(move |r| r.stats(from, to)).await
     }
 
     async fn retain(&self, older_than: Timestamp) -> Result<u64, StoreError> {
-        blocking(|| self.delete_old(older_than))
+        self.run(move |r| r.delete_old(older_than)).await
     }
 
     fn unknown_types(&self) -> BTreeMap<String, u64> {
-        self.rows.unknown_types()
+        self.reader.rows.unknown_types()
     }
 }
